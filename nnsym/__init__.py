@@ -1,0 +1,63 @@
+r"""nnsym: exact correlators of neural-network field theories.
+
+A scalar field built from N neurons, :math:`\phi(x) = \sum_{i\le N} a_i h_i(x)`,
+with random parameters; nnsym derives its correlators
+:math:`G^{(n)}(x_1..x_n) = E_\theta[\phi(x_1)\cdots\phi(x_n)]` exactly (symbolic
+in N), prints them as LaTeX and evaluates them as numpy kernels.
+
+>>> import nnsym as ns
+>>> G2 = ns.zoo.cos_net(2).correlator(2)
+>>> G2.expr
+sigma_a**2*exp(-sigma_b**2*Dot(x_1 - x_2, x_1 - x_2)/4)/2
+"""
+from . import zoo
+from .checks import SpotCheckError
+from .correlators import Correlator
+from .distributions import Cauchy, Density, Laplace, Normal, RandomSymbol, RandomVector, Uniform
+from .expectation import DivergentExpectation, Expectation, expectation, is_exact
+from .kernels import NumericWarning
+from .networks import Input, Network, moebius, set_partitions
+from .vectors import Component, Dot, ScalarPoint, VectorSymbol, expand_dot
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Input",
+    "Network",
+    "Correlator",
+    "Normal",
+    "Uniform",
+    "Cauchy",
+    "Laplace",
+    "Density",
+    "RandomSymbol",
+    "RandomVector",
+    "expectation",
+    "Expectation",
+    "is_exact",
+    "DivergentExpectation",
+    "NumericWarning",
+    "SpotCheckError",
+    "Dot",
+    "Component",
+    "VectorSymbol",
+    "ScalarPoint",
+    "expand_dot",
+    "set_partitions",
+    "moebius",
+    "zoo",
+    "clear_cache",
+]
+
+
+def clear_cache() -> None:
+    """Forget memoised results (sympy's cache and nnsym's module-level ones), e.g. before timing.
+
+    A network's own correlator cache lives on the network; build a new one to start afresh.
+    """
+    import sympy
+
+    from . import expectation as _e
+
+    sympy.core.cache.clear_cache()
+    _e._scalar_transform_cached.cache_clear()

@@ -1,0 +1,615 @@
+r"""Parameter laws: the priors :math:`P(\theta)` of a network's parameters.
+
+Each law is a scalar law, or a vector of ``shape`` i.i.d. components. The
+object a constructor returns *is* the parameter: a sympy symbol that carries
+its law, so it can be written straight into a neuron,
+
+>>> import sympy as sp
+>>> c = Uniform("c", -sp.pi, sp.pi)
+>>> sp.cos(c).has(c), c.law.moment(2)
+(True, pi**2/3)
+
+and it offers one interface for every law (as scipy.stats does):
+``pdf``, ``moment``, ``characteristic_function``, ``mgf``, ``sample``.
+The symbolic formulas are sympy.stats' own (``pdf``,
+``_characteristic_function``, ``_moment_generating_function``); samplers are
+numpy's ``Generator`` methods.
+
+Conventions: ``Normal(name, mean, var)`` takes the *variance*;
+``Laplace(name, loc, scale)`` has density :math:`e^{-|b-\mathrm{loc}|/\mathrm{scale}}/(2\,\mathrm{scale})`;
+``Density(name, pdf, support)`` normalises a user density.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+import numpy as np
+import sympy as sp
+import sympy.stats as sst
+from sympy.stats import crv_types
+
+from .vectors import Component, Dot, VectorSymbol
+
+__all__ = [
+    "Law",
+    "RandomSymbol",
+    "RandomVector",
+    "Normal",
+    "Uniform",
+    "Cauchy",
+    "Laplace",
+    "Density",
+    "is_random",
+    "random_atoms",
+    "numeric_value",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+def numeric_value(expr, values: Mapping[str, Any], what: str = "") -> float:
+    """Evaluate a law parameter at numeric ``values`` given by symbol name."""
+    expr = sp.sympify(expr)
+    missing = sorted(s.name for s in expr.free_symbols if s.name not in values)
+    if missing:
+        raise ValueError(f"{what or expr}: missing value(s) for {', '.join(missing)}")
+    v = expr.subs({s: values[s.name] for s in expr.free_symbols})
+    try:
+        return float(v)
+    except TypeError as exc:  # complex or symbolic
+        raise ValueError(f"{what or expr} does not evaluate to a real number: {v}") from exc
+
+
+def _check_positive(expr, what: str):
+    expr = sp.sympify(expr)
+    if expr.is_positive is False or (expr.is_number and not (expr.is_extended_real and expr > 0)):
+        raise ValueError(f"{what} must be positive, got {expr}")
+
+
+# --------------------------------------------------------------------------- laws
+class Law:
+    """A one-dimensional law. Subclasses set ``_dist`` (a sympy.stats distribution)."""
+
+    name = "law"
+    _dist: Any = None
+    #: True if E[exp(s theta)] exists near s = 0 (so all moments exist)
+    has_mgf = True
+
+    def __init__(self, *params):
+        self.params = tuple(sp.sympify(p) for p in params)
+
+    # identity -------------------------------------------------------------
+    @property
+    def key(self) -> tuple:
+        return (type(self).__name__,) + self.params
+
+    def __eq__(self, other):
+        return isinstance(other, Law) and self.key == other.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(map(str, self.params))})"
+
+    def free_symbols(self) -> set:
+        return set().union(*[p.free_symbols for p in self.params])
+
+    # symbolic -------------------------------------------------------------
+    def pdf(self, x) -> sp.Expr:
+        return self._dist.pdf(sp.sympify(x))
+
+    def characteristic_function(self, t) -> sp.Expr:
+        r""":math:`\varphi(t) = E[e^{i t\theta}]` (sympy.stats' formula)."""
+        return self._dist._characteristic_function(sp.sympify(t))
+
+    def mgf(self, s) -> sp.Expr:
+        r""":math:`M(s) = E[e^{s\theta}]`, analytic in complex ``s`` where it exists."""
+        if not self.has_mgf:
+            raise ValueError(f"{self}: E[exp(s*theta)] does not exist for real s != 0")
+        return self._dist._moment_generating_function(sp.sympify(s))
+
+    def transform(self, s) -> sp.Expr:
+        r""":math:`E[e^{s\theta}]` for complex ``s = a + i t``; the characteristic
+        function when ``s`` is purely imaginary."""
+        s = sp.sympify(s)
+        re, im = s.as_real_imag()
+        if re == 0:
+            return self.characteristic_function(im)
+        return self.mgf(s)
+
+    def moment(self, k: int) -> sp.Expr:
+        r""":math:`E[\theta^k]` from the series of the moment generating function."""
+        k = int(k)
+        if k < 0:
+            raise ValueError("moment order must be >= 0")
+        if k == 0:
+            return sp.S.One
+        if not self.has_mgf:
+            raise ValueError(f"{self} has no finite moment of order {k}")
+        cache = self.__dict__.setdefault("_moments", {})
+        if k not in cache:
+            s = sp.Dummy("s")
+            ser = sp.series(self.mgf(s), s, 0, k + 1).removeO()
+            cache[k] = sp.expand(ser.coeff(s, k) * sp.factorial(k))
+        return cache[k]
+
+    @property
+    def is_even(self) -> bool:
+        """True if P(theta) = P(-theta): then all odd moments vanish."""
+        return False
+
+    # numeric --------------------------------------------------------------
+    def numeric_params(self, values: Mapping[str, Any]) -> tuple:
+        return tuple(numeric_value(p, values, f"parameter {p} of {self}") for p in self.params)
+
+    def sample(self, rng: np.random.Generator, size, values: Mapping[str, Any] | None = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def quadrature(self, n: int, values: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        """Nodes and weights (summing to 1) of an n-point rule for E[f(theta)]."""
+        raise NotImplementedError
+
+
+class NormalLaw(Law):
+    name = "Normal"
+
+    def __init__(self, mean, var):
+        super().__init__(mean, var)
+        _check_positive(self.params[1], "Normal variance")
+        self._dist = crv_types.NormalDistribution(self.params[0], sp.sqrt(self.params[1]))
+
+    @property
+    def is_even(self):
+        return self.params[0] == 0
+
+    def mgf(self, s):
+        mu, var = self.params
+        return sp.exp(mu * s + var * s**2 / 2)
+
+    def characteristic_function(self, t):
+        return self.mgf(sp.I * sp.sympify(t))
+
+    def sample(self, rng, size, values=None):
+        mu, var = self.numeric_params(values or {})
+        if var <= 0:
+            raise ValueError(f"Normal variance must be positive, got {var}")
+        return rng.normal(mu, math.sqrt(var), size)
+
+    def quadrature(self, n, values):
+        mu, var = self.numeric_params(values)
+        z, w = np.polynomial.hermite_e.hermegauss(n)
+        return mu + math.sqrt(var) * z, w / math.sqrt(2 * math.pi)
+
+
+class UniformLaw(Law):
+    name = "Uniform"
+
+    def __init__(self, low, high):
+        super().__init__(low, high)
+        _check_positive(self.params[1] - self.params[0], "Uniform high - low")
+        self._dist = crv_types.UniformDistribution(*self.params)
+
+    @property
+    def is_even(self):
+        return sp.simplify(self.params[0] + self.params[1]) == 0
+
+    def mgf(self, s):
+        # sympy.stats' (e^{hs}-e^{ls})/((h-l)s) written without the removable 0/0
+        l, h = self.params
+        s = sp.sympify(s)
+        re, im = s.as_real_imag()
+        if re == 0:
+            return self.characteristic_function(im)
+        z = (h - l) * s / 2
+        return sp.exp((h + l) * s / 2) * sp.sinh(z) / z
+
+    def characteristic_function(self, t):
+        r""":math:`e^{i(h+l)t/2}\,\mathrm{sinc}((h-l)t/2)` (sympy.stats' Piecewise, without the 0/0)."""
+        l, h = self.params
+        t = sp.sympify(t)
+        return sp.exp(sp.I * (h + l) * t / 2) * sp.sinc((h - l) * t / 2)
+
+    def moment(self, k):
+        l, h = self.params
+        k = int(k)
+        return sp.factor((h ** (k + 1) - l ** (k + 1)) / ((k + 1) * (h - l)))
+
+    def sample(self, rng, size, values=None):
+        l, h = self.numeric_params(values or {})
+        if not h > l:
+            raise ValueError(f"Uniform needs low < high, got [{l}, {h}]")
+        return rng.uniform(l, h, size)
+
+    def quadrature(self, n, values):
+        l, h = self.numeric_params(values)
+        v, w = np.polynomial.legendre.leggauss(n)
+        return (l + h) / 2 + (h - l) / 2 * v, w / 2
+
+
+class CauchyLaw(Law):
+    name = "Cauchy"
+    has_mgf = False
+
+    def __init__(self, loc, scale):
+        super().__init__(loc, scale)
+        _check_positive(self.params[1], "Cauchy scale")
+        self._dist = crv_types.CauchyDistribution(*self.params)
+
+    @property
+    def is_even(self):
+        return self.params[0] == 0
+
+    def sample(self, rng, size, values=None):
+        loc, scale = self.numeric_params(values or {})
+        if scale <= 0:
+            raise ValueError(f"Cauchy scale must be positive, got {scale}")
+        return loc + scale * rng.standard_cauchy(size)
+
+    def quadrature(self, n, values):
+        # theta = loc + scale tan(pi v / 2) maps the law onto v ~ U(-1, 1) exactly
+        loc, scale = self.numeric_params(values)
+        v, w = np.polynomial.legendre.leggauss(n)
+        return loc + scale * np.tan(np.pi * v / 2), w / 2
+
+
+class LaplaceLaw(Law):
+    name = "Laplace"
+
+    def __init__(self, loc, scale):
+        super().__init__(loc, scale)
+        _check_positive(self.params[1], "Laplace scale")
+        self._dist = crv_types.LaplaceDistribution(*self.params)
+
+    @property
+    def is_even(self):
+        return self.params[0] == 0
+
+    def sample(self, rng, size, values=None):
+        loc, scale = self.numeric_params(values or {})
+        if scale <= 0:
+            raise ValueError(f"Laplace scale must be positive, got {scale}")
+        return rng.laplace(loc, scale, size)
+
+    def quadrature(self, n, values):
+        loc, scale = self.numeric_params(values)
+        u, w = np.polynomial.laguerre.laggauss(n)
+        return np.concatenate([loc + scale * u, loc - scale * u[::-1]]), np.concatenate([w, w[::-1]]) / 2
+
+
+class DensityLaw(Law):
+    r"""A user density :math:`p(\theta)/Z` on ``support = (lo, hi)``, normalised here.
+
+    Its moments and characteristic function are integrated by sympy; each
+    closed form is checked against numerical quadrature before it is used
+    (see :func:`nnsym.checks.spot_check`). If sympy cannot do the transform,
+    expectations involving this law are evaluated numerically.
+    """
+
+    name = "Density"
+
+    def __init__(self, var: sp.Symbol, pdf, support):
+        pdf = sp.sympify(pdf)
+        lo, hi = (sp.sympify(s) for s in support)
+        if (hi - lo).is_extended_positive is False:
+            raise ValueError(f"Density support must have lo < hi, got ({lo}, {hi})")
+        t = sp.Dummy("theta", real=True)
+        self._t = t
+        raw = pdf.subs(var, t)
+        Z = sp.integrate(raw, (t, lo, hi), conds="none")
+        if Z.has(sp.Integral) or Z.has(sp.oo, -sp.oo, sp.zoo, sp.nan) or Z.is_positive is False or Z == 0:
+            raise ValueError(
+                f"density {pdf} on ({lo}, {hi}) does not normalise: its integral is {Z}"
+            )
+        self.Z = sp.simplify(Z)
+        self.density = sp.simplify(raw / self.Z)
+        self.support = (lo, hi)
+        super().__init__(self.density, lo, hi)
+        self._cf_cache: dict = {}
+        self._mom_cache: dict = {}
+        from .checks import spot_check
+
+        # the normalisation itself is checked numerically
+        spot_check(self.Z, lambda vals: _quad_1d(raw, t, lo, hi, vals), f"normalisation of {pdf}")
+
+    @property
+    def key(self):
+        return ("Density", self.density.subs(self._t, sp.Symbol("_theta_")), *self.support)
+
+    def pdf(self, x):
+        lo, hi = self.support
+        x = sp.sympify(x)
+        return sp.Piecewise((self.density.subs(self._t, x), (x >= lo) & (x <= hi)), (0, True))
+
+    @property
+    def is_even(self):
+        lo, hi = self.support
+        return sp.simplify(lo + hi) == 0 and sp.simplify(self.density - self.density.subs(self._t, -self._t)) == 0
+
+    @property
+    def has_mgf(self):  # decided per request by integration
+        return True
+
+    def moment(self, k):
+        k = int(k)
+        if k not in self._mom_cache:
+            t, (lo, hi) = self._t, self.support
+            m = sp.integrate(t**k * self.density, (t, lo, hi), conds="none")
+            if m.has(sp.Integral) or m.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+                raise ValueError(f"{self}: the moment of order {k} is not finite (or not integrable by sympy): {m}")
+            m = sp.simplify(m)
+            from .checks import spot_check
+
+            spot_check(m, lambda vals: _quad_1d(t**k * self.density, t, lo, hi, vals), f"moment {k} of {self}")
+            self._mom_cache[k] = m
+        return self._mom_cache[k]
+
+    def _transform_or_none(self, s):
+        """E[e^{s theta}] in closed form, checked numerically, or None."""
+        s = sp.sympify(s)
+        if s in self._cf_cache:
+            return self._cf_cache[s]
+        u = sp.Dummy("u", real=True)
+        re, im = s.as_real_imag()
+        kernel = sp.exp(sp.I * u * self._t) if re == 0 else sp.exp(u * self._t)
+        t, (lo, hi) = self._t, self.support
+        res = None
+        try:
+            from .checks import time_limit
+
+            with time_limit(20):
+                r = sp.integrate(kernel * self.density, (t, lo, hi), conds="none")
+            if not r.has(sp.Integral):
+                r = sp.simplify(r)
+                from .checks import spot_check
+
+                ok = spot_check(
+                    r,
+                    lambda vals: _quad_1d(kernel.subs(u, vals["__u__"]) * self.density, t, lo, hi, vals),
+                    f"transform of {self}",
+                    extra={"__u__": u},
+                    raise_on_failure=False,
+                )
+                if ok:
+                    res = r.subs(u, im if re == 0 else s)
+        except Exception:  # noqa: BLE001 -- sympy gave up or ran out of time: numeric fallback
+            res = None
+        self._cf_cache[s] = res
+        return res
+
+    def characteristic_function(self, t):
+        r = self._transform_or_none(sp.I * sp.sympify(t))
+        if r is None:
+            raise NotImplementedError(f"sympy cannot Fourier-transform {self}")
+        return r
+
+    def mgf(self, s):
+        r = self._transform_or_none(s)
+        if r is None:
+            raise NotImplementedError(f"sympy cannot Laplace-transform {self}")
+        return r
+
+    def transform(self, s):
+        return self.mgf(s)
+
+    def _numeric_density(self, values):
+        fv = {s: values[s.name] for s in self.density.free_symbols if s != self._t and s.name in values}
+        missing = [s.name for s in self.density.free_symbols if s != self._t and s.name not in values]
+        if missing:
+            raise ValueError(f"{self}: missing value(s) for {', '.join(missing)}")
+        f = sp.lambdify([self._t], self.density.subs(fv), "numpy")
+        lo, hi = (float(sp.sympify(b).subs(fv)) for b in self.support)
+        return f, lo, hi
+
+    def _grid(self, values, n):
+        """Map v in (-1, 1) onto the support; returns theta(v) and d theta / d v."""
+        f, lo, hi = self._numeric_density(values)
+        v, w = np.polynomial.legendre.leggauss(n)
+        if math.isfinite(lo) and math.isfinite(hi):
+            th, jac = (lo + hi) / 2 + (hi - lo) / 2 * v, np.full_like(v, (hi - lo) / 2)
+        elif not math.isfinite(lo) and not math.isfinite(hi):
+            th, jac = np.tan(np.pi * v / 2), np.pi / 2 / np.cos(np.pi * v / 2) ** 2
+        elif math.isfinite(lo):
+            th, jac = lo + (1 + v) / (1 - v), 2 / (1 - v) ** 2
+        else:
+            th, jac = hi - (1 - v) / (1 + v), 2 / (1 + v) ** 2
+        return f, th, jac, w
+
+    def quadrature(self, n, values):
+        f, th, jac, w = self._grid(values, n)
+        return th, w * jac * np.broadcast_to(f(th), th.shape)
+
+    def sample(self, rng, size, values=None):
+        """Inverse-CDF sampling on a fine grid of the (mapped) support."""
+        f, lo, hi = self._numeric_density(values or {})
+        v = np.linspace(-1.0, 1.0, 200001)[1:-1]
+        if math.isfinite(lo) and math.isfinite(hi):
+            th, jac = (lo + hi) / 2 + (hi - lo) / 2 * v, np.full_like(v, (hi - lo) / 2)
+        elif not math.isfinite(lo) and not math.isfinite(hi):
+            th, jac = np.tan(np.pi * v / 2), np.pi / 2 / np.cos(np.pi * v / 2) ** 2
+        elif math.isfinite(lo):
+            th, jac = lo + (1 + v) / (1 - v), 2 / (1 - v) ** 2
+        else:
+            th, jac = hi - (1 - v) / (1 + v), 2 / (1 + v) ** 2
+        dens = np.broadcast_to(f(th), th.shape) * jac  # density in v
+        cdf = np.concatenate([[0.0], np.cumsum((dens[1:] + dens[:-1]) / 2 * np.diff(v))])
+        cdf /= cdf[-1]
+        return np.interp(rng.uniform(0.0, 1.0, size), cdf, th)
+
+
+def _quad_1d(expr, t, lo, hi, vals):
+    """High-precision numerical integral of a sympy integrand (for spot checks)."""
+    import mpmath
+
+    sub = {s: vals[s] for s in expr.free_symbols if s in vals}
+    f = sp.lambdify([t], expr.subs(sub), "mpmath")
+
+    def bound(b):
+        b = sp.sympify(b).subs(sub)
+        return mpmath.inf if b == sp.oo else -mpmath.inf if b == -sp.oo else mpmath.mpf(float(b))
+
+    lo_, hi_ = bound(lo), bound(hi)
+    return complex(mpmath.quad(f, [lo_, 0, hi_] if lo_ < 0 < hi_ else [lo_, hi_]))
+
+
+# --------------------------------------------------------------------------- parameter symbols
+class RandomSymbol(sp.Symbol):
+    """A scalar network parameter: a real sympy Symbol that carries its :class:`Law`."""
+
+    def __new__(cls, name: str, law: Law):
+        obj = sp.Symbol.__xnew__(cls, name, real=True)
+        obj.law = law
+        return obj
+
+    def __getnewargs_ex__(self):
+        return ((self.name, self.law), {})
+
+    def _hashable_content(self):
+        return super()._hashable_content() + (self.law.key,)
+
+    @property
+    def shape(self):
+        return None
+
+    def dot(self, other):
+        """``b.dot(x)`` for a scalar parameter and a scalar (d = 1) input: ``b*x``."""
+        if isinstance(other, VectorSymbol):
+            raise TypeError(f"{self} is a scalar; use shape=d for a vector parameter")
+        return self * other
+
+    # the scipy.stats-like interface, delegated to the law
+    def pdf(self, x):
+        return self.law.pdf(x)
+
+    def moment(self, k):
+        return self.law.moment(k)
+
+    def characteristic_function(self, t):
+        return self.law.characteristic_function(t)
+
+    def mgf(self, s):
+        return self.law.mgf(s)
+
+    def sample(self, rng, size, values=None, **kw):
+        return self.law.sample(rng, size, {**(values or {}), **kw})
+
+    rvs = sample
+
+
+class RandomVector(VectorSymbol):
+    """A vector parameter of ``dim`` i.i.d. components, each with law ``law``."""
+
+    def __new__(cls, name: str, dim, law: Law):
+        obj = VectorSymbol.__new__(cls, name, dim)
+        obj.law = law
+        return obj
+
+    def __getnewargs_ex__(self):
+        return ((self.name, self.dim, self.law), {})
+
+    def _hashable_content(self):
+        return super()._hashable_content() + (self.law.key,)
+
+    @property
+    def shape(self):
+        return self.dim
+
+    def dot(self, other):
+        return Dot(self, other)
+
+    def __getitem__(self, j):
+        return Component(self, j)
+
+    @property
+    def is_isotropic_gaussian(self) -> bool:
+        return isinstance(self.law, NormalLaw)
+
+    def pdf(self, x):
+        return self.law.pdf(x)
+
+    def moment(self, k):
+        return self.law.moment(k)
+
+    def characteristic_function(self, t):
+        return self.law.characteristic_function(t)
+
+    def sample(self, rng, size, values=None, **kw):
+        vals = {**(values or {}), **kw}
+        d = self.dim
+        if not d.is_Integer:
+            d = int(numeric_value(d, vals, f"dimension of {self}"))
+        size = (size,) if np.isscalar(size) else tuple(size)
+        return self.law.sample(rng, size + (int(d),), vals)
+
+    rvs = sample
+
+
+def _make(name, law, shape):
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"a parameter name must be a non-empty string, got {name!r}")
+    if shape is None or (sp.sympify(shape).is_Integer and int(shape) == 1):
+        return RandomSymbol(name, law)
+    shape = sp.sympify(shape)
+    if shape.is_positive is False or (shape.is_Integer and int(shape) < 1):
+        raise ValueError(f"shape must be a positive dimension, got {shape}")
+    return RandomVector(name, shape, law)
+
+
+def Normal(name: str, mean, var, shape=None):
+    r"""Gaussian parameter :math:`\theta\sim\mathcal N(\mathrm{mean}, \mathrm{var})` (``var`` is the variance).
+
+    >>> b = Normal("b", 0, 2, shape=3); b.dim, b.law.moment(2)
+    (3, 2)
+    """
+    return _make(name, NormalLaw(mean, var), shape)
+
+
+def Uniform(name: str, low, high, shape=None):
+    r"""Uniform parameter on :math:`[\mathrm{low}, \mathrm{high}]`.
+
+    >>> Uniform("c", -1, 1).law.is_even
+    True
+    """
+    return _make(name, UniformLaw(low, high), shape)
+
+
+def Cauchy(name: str, loc, scale, shape=None):
+    r"""Cauchy parameter, density :math:`\mathrm{scale}/(\pi((\theta-\mathrm{loc})^2+\mathrm{scale}^2))`.
+
+    >>> import sympy as sp
+    >>> Cauchy("b", 0, 2).characteristic_function(sp.Symbol("t"))
+    exp(-2*Abs(t))
+    """
+    return _make(name, CauchyLaw(loc, scale), shape)
+
+
+def Laplace(name: str, loc, scale, shape=None):
+    r"""Laplace parameter, density :math:`e^{-|\theta-\mathrm{loc}|/\mathrm{scale}}/(2\,\mathrm{scale})`.
+
+    >>> Laplace("w", 0, 3).moment(2)
+    18
+    """
+    return _make(name, LaplaceLaw(loc, scale), shape)
+
+
+def Density(name: str, pdf, support, shape=None):
+    r"""A user law with density proportional to ``pdf`` (a sympy expression in the
+    symbol called ``name``) on ``support = (lo, hi)``; normalised here.
+
+    >>> import sympy as sp
+    >>> b = sp.Symbol("b", real=True)
+    >>> Density("b", sp.exp(-b**2/2), (-sp.oo, sp.oo)).moment(2)
+    1
+    """
+    pdf = sp.sympify(pdf)
+    var = next((s for s in pdf.free_symbols if s.name == name), sp.Symbol(name, real=True))
+    return _make(name, DensityLaw(var, pdf, support), shape)
+
+
+def is_random(s) -> bool:
+    return isinstance(s, (RandomSymbol, RandomVector))
+
+
+def random_atoms(expr) -> set:
+    """The random parameters (scalar or vector) appearing in ``expr``."""
+    return {s for s in sp.sympify(expr).free_symbols if is_random(s)}
