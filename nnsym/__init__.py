@@ -16,6 +16,8 @@ from .correlators import Correlator
 from .distributions import Cauchy, Density, Laplace, Normal, RandomSymbol, RandomVector, Uniform
 from .expectation import DivergentExpectation, Expectation, expectation, is_exact
 from .kernels import NumericWarning
+from .montecarlo import MonteCarloEstimate, NetworkSampler, monte_carlo
+from .validation import ValidationReport, validate
 from .networks import Input, Network, moebius, set_partitions
 from .vectors import Component, Dot, ScalarPoint, VectorSymbol, expand_dot
 
@@ -47,6 +49,11 @@ __all__ = [
     "moebius",
     "zoo",
     "clear_cache",
+    "monte_carlo",
+    "MonteCarloEstimate",
+    "NetworkSampler",
+    "validate",
+    "ValidationReport",
 ]
 
 

@@ -74,6 +74,10 @@ class Law:
     _dist: Any = None
     #: True if E[exp(s theta)] exists near s = 0 (so all moments exist)
     has_mgf = True
+    #: True for a law of a whole vector (not i.i.d. components); such a law implements
+    #: ``vector_transform(v, dim)``, ``vector_quadrature(n, D, values)`` and samples
+    #: ``size + (D,)`` arrays with ``sample``.
+    joint = False
 
     def __init__(self, *params):
         self.params = tuple(sp.sympify(p) for p in params)
@@ -523,6 +527,11 @@ class RandomVector(VectorSymbol):
     @property
     def is_isotropic_gaussian(self) -> bool:
         return isinstance(self.law, NormalLaw)
+
+    @property
+    def components(self) -> str:
+        """'joint' for a law of the whole vector, 'iid' for i.i.d. components."""
+        return "joint" if self.law.joint else "iid"
 
     def pdf(self, x):
         return self.law.pdf(x)

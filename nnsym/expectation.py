@@ -265,6 +265,8 @@ def _scalar_transform_cached(law, theta, k: int, s) -> sp.Expr:
 def _vector_mgf(b: RandomVector, v) -> sp.Expr:
     r""":math:`E[e^{b\cdot v}]` for ``b`` with i.i.d. components."""
     law = b.law
+    if law.joint:  # a law of the whole vector (e.g. uniform in a ball)
+        return law.vector_transform(v, b.dim)
     if isinstance(law, NormalLaw):
         mu, var = law.params
         out = var / 2 * Dot(v, v)

@@ -87,6 +87,10 @@ def _quadrature_grid(params, D: int, n: int, values: Mapping):
     """Tensor-product nodes (as arrays per parameter) and weights."""
     axes = []  # (param, component or None, nodes, weights)
     for p in params:
+        if isinstance(p, RandomVector) and p.law.joint:
+            nodes, w = p.law.vector_quadrature(n, D, values)  # (K, D), (K,)
+            axes.append((p, "joint", np.arange(len(w)), w, nodes))
+            continue
         nodes, w = p.law.quadrature(n, values)
         if isinstance(p, RandomVector):
             for j in range(D):
@@ -94,14 +98,17 @@ def _quadrature_grid(params, D: int, n: int, values: Mapping):
         else:
             axes.append((p, None, nodes, w))
     grids = np.meshgrid(*[a[2] for a in axes], indexing="ij")
-    wgrid = np.ones_like(grids[0]) if grids else np.ones(())
+    wgrid = np.ones_like(grids[0], dtype=float) if grids else np.ones(())
     for g, a in zip(np.meshgrid(*[a[3] for a in axes], indexing="ij"), axes):
         wgrid = wgrid * g
     K = wgrid.size
     arrays = {}
-    for (p, j, _, _), g in zip(axes, grids):
+    for a, g in zip(axes, grids):
+        p, j = a[0], a[1]
         if j is None:
             arrays[p] = g.reshape(K, 1)
+        elif j == "joint":  # g indexes the law's own (K_p, D) nodes
+            arrays[p] = a[4][g.reshape(K).astype(int)].reshape(K, 1, D)
         else:
             arrays.setdefault(p, np.empty((K, 1, D)))[:, 0, j] = g.reshape(K)
     return arrays, wgrid.reshape(K)
@@ -112,7 +119,7 @@ def numeric_expectation(E: Expectation, points, Xf, values: Mapping, dsym=None) 
     (difference between two rule sizes)."""
     params = list(E.params)
     D = Xf.shape[-1]
-    ndim = sum(D if isinstance(p, RandomVector) else 1 for p in params)
+    ndim = sum(D if isinstance(p, RandomVector) else 1 for p in params)  # joint laws size their own rule
     f = E.integrand
     others = sorted(f.free_symbols - set(params) - set(points) - ({dsym} if dsym is not None else set()), key=str)
     ones = [s for s in others if isinstance(s, VectorSymbol) and s.name == "1_d"]

@@ -77,63 +77,31 @@ def test_value_override_reaches_the_check(capsys):
     assert "PASS" in out
 
 
-class _Scaled:
-    """A deliberately wrong correlator: the real one times a factor."""
+def test_new_zoo_builders_are_found_generically_and_validated(monkeypatch, capsys):
+    import sympy as sp
 
-    def __init__(self, corr, factor):
-        self.corr, self.factor = corr, factor
-
-    def evaluate(self, X, **values):
-        return self.factor * np.asarray(self.corr.evaluate(X, **values), dtype=float)
-
-
-@pytest.mark.parametrize("connected", [False, True])
-def test_monte_carlo_check_accepts_right_and_rejects_wrong(connected):
     import nnsym
 
-    net = nnsym.zoo.cos_net(2)
-    n = 2 if not connected else 4
-    corr = net.correlator(n, connected=connected)
-    X = np.random.default_rng(0).uniform(-1, 1, size=(5, n, 2))
-    values = dict(cli.DEFAULT_VALUES)
-    good = cli._monte_carlo_check(net, corr, n, connected, X, values, 200_000, 0)
-    assert good.passed, (good.exact, good.mean, good.stderr)
-    bad = cli._monte_carlo_check(net, _Scaled(corr, 1.25), n, connected, X, values, 200_000, 0)
-    assert not bad.passed, (bad.exact, bad.mean, bad.stderr)
+    def laplace_net(d) -> "Network":  # a zoo entry the CLI has never heard of
+        N = sp.Symbol("N", positive=True, integer=True)
+        x = nnsym.Input("x", d)
+        a = nnsym.Uniform("a", -sp.sqrt(3 / N), sp.sqrt(3 / N))
+        b = nnsym.Laplace("b", 0, sp.Rational(1, 2), shape=d)
+        c = nnsym.Uniform("c", -sp.pi, sp.pi)
+        return nnsym.Network(sp.cos(b.dot(x) + c), readout=a, width=N, input=x)
 
-
-def test_new_zoo_builders_are_found_generically_and_bare_networks_skip_validation(
-        monkeypatch, capsys):
-    import nnsym
-
-    def bare_net(d) -> "Network":  # a zoo entry the CLI has never heard of
-        real = nnsym.zoo.cos_net(d)
-
-        class Bare:  # no neuron / readout / input: nothing to simulate
-            def correlator(self, n, connected=False):
-                return real.correlator(n, connected=connected)
-
-        return Bare()
-
-    monkeypatch.setattr(nnsym.zoo, "bare_net", bare_net, raising=False)
-    if hasattr(nnsym.zoo, "__all__"):
-        monkeypatch.setattr(nnsym.zoo, "__all__", [*nnsym.zoo.__all__, "bare_net"])
-    assert "bare-net" in cli.available_networks()
-    code = cli.main(["derive", "bare-net", "--points", "2"])
+    monkeypatch.setattr(nnsym.zoo, "laplace_net", laplace_net, raising=False)
+    monkeypatch.setattr(nnsym.zoo, "__all__", [*nnsym.zoo.__all__, "laplace_net"])
+    assert "laplace-net" in cli.available_networks()
+    code = cli.main(["derive", "laplace-net", "--points", "4", "--connected", "--d", "2", "--samples", "100000"])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "validation skipped" in out
+    assert "verdict: PASS" in out
 
 
-def test_shared_parameters_are_not_simulated():
-    import sympy as sp
-    import nnsym as ns
-
-    N = sp.Symbol("N", positive=True, integer=True)
-    x = ns.Input("x", 1)
-    a, b, c = ns.Normal("a", 0, 1 / N), ns.Normal("b", 0, 1), ns.Uniform("c", -sp.pi, sp.pi)
-    net = ns.Network(sp.cos(b * x + c), readout=a, width=N, input=x, shared=(b,))
-    X = np.zeros((5, 2, 1))
-    with pytest.raises(cli.ValidationSkipped, match="shared"):
-        cli._monte_carlo_check(net, None, 2, False, X, {"N": 10.0}, 1000, 0,
-                               exact=np.zeros(5))
+def test_validation_table_and_verdict(capsys):
+    code = cli.main(["derive", "gauss-net", "--points", "2", "--d", "2", "--samples", "50000"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "exact" in out and "MC mean" in out and " z" in out
+    assert "verdict: PASS" in out
