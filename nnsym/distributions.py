@@ -348,25 +348,22 @@ class DensityLaw(Law):
             self._mom_cache[k] = m
         return self._mom_cache[k]
 
-    def _transform_or_none(self, s):
-        """E[e^{s theta}] in closed form, checked numerically, or None."""
-        s = sp.sympify(s)
-        if s in self._cf_cache:
-            return self._cf_cache[s]
+    def _kernel_transform(self, kind: str):
+        """The closed form of E[e^{i u theta}] (kind 'cf') or E[e^{u theta}] (kind 'mgf') as a
+        function of a dummy ``u``, integrated once and checked numerically; None if sympy fails."""
+        if kind in self._cf_cache:
+            return self._cf_cache[kind]
         u = sp.Dummy("u", real=True)
-        re, im = s.as_real_imag()
-        kernel = sp.exp(sp.I * u * self._t) if re == 0 else sp.exp(u * self._t)
+        kernel = sp.exp(sp.I * u * self._t) if kind == "cf" else sp.exp(u * self._t)
         t, (lo, hi) = self._t, self.support
         res = None
         try:
-            from .checks import time_limit
+            from .checks import spot_check, time_limit
 
             with time_limit(20):
                 r = sp.integrate(kernel * self.density, (t, lo, hi), conds="none")
             if not r.has(sp.Integral):
                 r = sp.simplify(r)
-                from .checks import spot_check
-
                 ok = spot_check(
                     r,
                     lambda vals: _quad_1d(kernel.subs(u, vals["__u__"]) * self.density, t, lo, hi, vals),
@@ -375,11 +372,21 @@ class DensityLaw(Law):
                     raise_on_failure=False,
                 )
                 if ok:
-                    res = r.subs(u, im if re == 0 else s)
+                    res = (u, r)
         except Exception:  # noqa: BLE001 -- sympy gave up or ran out of time: numeric fallback
             res = None
-        self._cf_cache[s] = res
+        self._cf_cache[kind] = res
         return res
+
+    def _transform_or_none(self, s):
+        """E[e^{s theta}] in closed form (checked numerically), or None."""
+        s = sp.sympify(s)
+        re, im = s.as_real_imag()
+        got = self._kernel_transform("cf" if re == 0 else "mgf")
+        if got is None:
+            return None
+        u, r = got
+        return r.subs(u, im if re == 0 else s)
 
     def characteristic_function(self, t):
         r = self._transform_or_none(sp.I * sp.sympify(t))
@@ -622,3 +629,257 @@ def is_random(s) -> bool:
 def random_atoms(expr) -> set:
     """The random parameters (scalar or vector) appearing in ``expr``."""
     return {s for s in sp.sympify(expr).free_symbols if is_random(s)}
+
+
+# --------------------------------------------------------------------------- joint laws (issue 4)
+class LambdaBessel(sp.Function):
+    r"""The Bessel "Lambda function" of the uniform ball, written in the *squared* argument:
+
+    .. math:: \Lambda_\nu(s) = \Gamma(\nu+1)\Big(\frac{2}{\sqrt s}\Big)^{\nu} J_\nu(\sqrt s)
+              = {}_0F_1\big(;\nu+1;-s/4\big),\qquad \Lambda_\nu(0) = 1 .
+
+    It is entire in ``s`` (no 0/0 at the origin), so it evaluates correctly at
+    ``s = 0``; for ``s < 0`` it is the modified-Bessel continuation. ``rewrite(sp.besselj)``
+    gives the Bessel form; numerically it is ``scipy.special.hyp0f1``.
+
+    >>> import sympy as sp
+    >>> LambdaBessel(sp.Rational(3, 2), 0)
+    1
+    >>> z = sp.Symbol("z", positive=True)
+    >>> sp.simplify(LambdaBessel(sp.S.Half, z**2).rewrite(sp.besselj) - sp.sin(z)/z)
+    0
+    """
+
+    nargs = 2
+
+    @classmethod
+    def eval(cls, nu, s):
+        if s == 0:
+            return sp.S.One
+        return None
+
+    def fdiff(self, argindex=2):
+        if argindex != 2:
+            raise sp.ArgumentIndexError(self, argindex)
+        nu, s = self.args
+        return -LambdaBessel(nu + 1, s) / (4 * (nu + 1))
+
+    def _eval_is_real(self):
+        nu, s = self.args
+        if nu.is_extended_real and s.is_extended_real:
+            return True
+        return None
+
+    def as_real_imag(self, deep=True, **hints):
+        if self.is_extended_real:
+            return (self, sp.S.Zero)
+        return super().as_real_imag(deep=deep, **hints)
+
+    def _eval_conjugate(self):
+        if self.is_extended_real:
+            return self
+        return None
+
+    def _eval_rewrite_as_besselj(self, nu, s, **kwargs):
+        z = sp.sqrt(s)
+        return sp.gamma(nu + 1) * (2 / z) ** nu * sp.besselj(nu, z)
+
+    def _eval_rewrite_as_hyper(self, nu, s, **kwargs):
+        return sp.hyper([], [nu + 1], -s / 4)
+
+    def _eval_evalf(self, prec):
+        nu, s = self.args
+        if nu.is_number and s.is_number:
+            return sp.hyper([], [nu + 1], -s / 4)._eval_evalf(prec)
+        return None
+
+    def _numpycode(self, printer):
+        nu, s = self.args
+        return "%s(%s, -(%s)/4)" % (
+            printer._module_format("scipy.special.hyp0f1"), printer._print(nu + 1), printer._print(s))
+
+    _scipycode = _numpycode
+
+    def _mpmathcode(self, printer):
+        nu, s = self.args
+        return "%s([], [%s], -(%s)/4)" % (printer._module_format("mpmath.hyper"), printer._print(nu + 1), printer._print(s))
+
+    def _latex(self, printer, exp=None):
+        nu, s = self.args
+        out = r"\Lambda_{%s}\left(\sqrt{%s}\right)" % (printer._print(nu), printer._print(s))
+        return out if exp is None else r"%s^{%s}" % (out, exp)
+
+
+def _sphere_rule(D: int, n: int):
+    """Nodes (K, D) and weights (K,) (summing to 1) on the unit sphere S^{D-1}: exact for
+    polynomials of degree < 2n in each polar angle's cosine and for trigonometric
+    polynomials of degree < 2n in the azimuth."""
+    from scipy.special import roots_jacobi
+
+    if D == 1:
+        return np.array([[1.0], [-1.0]]), np.array([0.5, 0.5])
+    if D == 2:
+        m = 2 * n
+        phi = 2 * np.pi * (np.arange(m) + 0.5) / m
+        return np.stack([np.cos(phi), np.sin(phi)], axis=-1), np.full(m, 1.0 / m)
+    a = (D - 3) / 2.0
+    t, wt = roots_jacobi(n, a, a)  # weight (1 - t^2)^{(D-3)/2}
+    wt = wt / wt.sum()
+    sub, ws = _sphere_rule(D - 1, n)
+    nodes = np.concatenate([t[:, None, None] * np.ones((1, len(ws), 1)),
+                            np.sqrt(1 - t**2)[:, None, None] * sub[None, :, :]], axis=-1)
+    return nodes.reshape(-1, D), (wt[:, None] * ws[None, :]).reshape(-1)
+
+
+class UniformBallLaw(Law):
+    r"""The uniform law on the ball :math:`|b| < R` of :math:`\mathbb R^d` (a *joint* vector law).
+
+    .. math:: P(b) = \frac{\Theta(R - |b|)}{\mathrm{vol}(B_R)},\qquad
+              \mathrm{vol}(B_R) = \frac{\pi^{d/2}R^d}{\Gamma(d/2+1)},\qquad
+              E[e^{i b\cdot k}] = \Gamma\!\big(\tfrac d2+1\big)\Big(\frac{2}{R|k|}\Big)^{d/2} J_{d/2}(R|k|)
+
+    (the characteristic function is :class:`LambdaBessel`, equal to 1 at ``k = 0``).
+
+    >>> import sympy as sp
+    >>> from nnsym.vectors import VectorSymbol
+    >>> law = UniformBallLaw(2, 3); k = VectorSymbol("k", 3)
+    >>> law.characteristic_function(k)
+    LambdaBessel(3/2, 4*Dot(k, k))
+    >>> law.volume, law.moment(2)
+    (32*pi/3, 4/5)
+    """
+
+    name = "UniformBall"
+    joint = True
+
+    def __init__(self, radius, dim):
+        super().__init__(radius, dim)
+        _check_positive(self.params[0], "UniformBall radius")
+        d = self.params[1]
+        if d.is_Integer:
+            if int(d) < 1:
+                raise ValueError(f"UniformBall dimension must be >= 1, got {d}")
+        elif not d.is_Symbol or d.is_positive is False:
+            raise ValueError(f"UniformBall dimension must be a positive integer or a Symbol, got {d}")
+
+    @property
+    def radius(self):
+        return self.params[0]
+
+    @property
+    def dim(self):
+        return self.params[1]
+
+    @property
+    def is_even(self):
+        return True
+
+    @property
+    def volume(self) -> sp.Expr:
+        r""":math:`\mathrm{vol}(B_R) = \pi^{d/2}R^d/\Gamma(d/2+1)`."""
+        R, d = self.params
+        return sp.pi ** (d / 2) * R**d / sp.gamma(d / 2 + 1)
+
+    def _sq(self, v):
+        v = sp.sympify(v)
+        from .vectors import vector_atoms
+
+        return Dot(v, v) if vector_atoms(v) else v**2
+
+    def vector_pdf(self, v) -> sp.Expr:
+        """The density at the vector ``v`` (a Piecewise: ``1/vol`` inside the ball, 0 outside)."""
+        return sp.Piecewise((1 / self.volume, self._sq(v) <= self.radius**2), (0, True))
+
+    pdf = vector_pdf
+
+    def characteristic_function(self, t) -> sp.Expr:
+        return LambdaBessel(self.dim / 2, self.radius**2 * self._sq(t))
+
+    def mgf(self, s) -> sp.Expr:
+        return LambdaBessel(self.dim / 2, -self.radius**2 * self._sq(s))
+
+    def vector_transform(self, v, dim) -> sp.Expr:
+        r""":math:`E[e^{b\cdot v}]` for a vector expression ``v`` (``v = i k`` gives the
+        characteristic function): :math:`\Lambda_{d/2}(-R^2\, v\cdot v)`."""
+        if sp.sympify(dim) != self.dim:
+            raise ValueError(f"{self}: a vector of dimension {dim} does not match the ball's dimension {self.dim}")
+        return self.mgf(v)
+
+    transform = mgf
+
+    def moment(self, k: int) -> sp.Expr:
+        r"""Moment of one Cartesian component, :math:`E[b_1^k] = R^k\,\Gamma(\frac d2+1)\Gamma(\frac{k+1}2)/(\sqrt\pi\,\Gamma(\frac{d+k}2+1))`
+        for even ``k`` (0 for odd ``k``)."""
+        k = int(k)
+        if k < 0:
+            raise ValueError("moment order must be >= 0")
+        if k % 2:
+            return sp.S.Zero
+        R, d = self.params
+        return sp.simplify(R**k * sp.gamma(d / 2 + 1) * sp.gamma(sp.Rational(k + 1, 2))
+                           / (sp.sqrt(sp.pi) * sp.gamma((d + k) / 2 + 1)))
+
+    def _numeric_dim(self, D, values):
+        d = self.dim
+        if d.is_Integer:
+            if D is not None and int(D) != int(d):
+                raise ValueError(f"{self}: asked for vectors of dimension {D} from a ball in d = {d}")
+            return int(d)
+        if D is None:
+            return int(numeric_value(d, values, f"dimension of {self}"))
+        return int(D)
+
+    def sample(self, rng, size, values=None):
+        """``size`` is a tuple ending in the dimension D: uniform direction times ``R U^{1/D}``."""
+        values = values or {}
+        size = (size,) if np.isscalar(size) else tuple(size)
+        if not size:
+            raise ValueError("UniformBall.sample needs a size ending in the dimension d")
+        D = self._numeric_dim(size[-1], values)
+        R = numeric_value(self.radius, values, f"radius of {self}")
+        if R <= 0:
+            raise ValueError(f"UniformBall radius must be positive, got {R}")
+        g = rng.standard_normal(size)
+        g /= np.linalg.norm(g, axis=-1, keepdims=True)
+        r = R * rng.uniform(0.0, 1.0, size[:-1] + (1,)) ** (1.0 / D)
+        return g * r
+
+    def vector_quadrature(self, n: int, D: int, values) -> tuple[np.ndarray, np.ndarray]:
+        """Product rule: radial Gauss-Jacobi (weight r^{D-1}) times a spherical product rule
+        (Gauss-Gegenbauer in the polar cosines, equal-angle in the azimuth). Weights sum to 1."""
+        from scipy.special import roots_jacobi
+
+        D = self._numeric_dim(D, values)
+        R = numeric_value(self.radius, values, f"radius of {self}")
+        n = max(2, int(n))
+        while n > 2 and n ** max(D, 1) * 2 > 400_000:
+            n -= 1
+        x, wr = roots_jacobi(n, 0.0, D - 1.0)
+        r = R * (1 + x) / 2
+        wr = wr / wr.sum()
+        u, wu = _sphere_rule(D, n)
+        nodes = (r[:, None, None] * u[None, :, :]).reshape(-1, D)
+        return nodes, (wr[:, None] * wu[None, :]).reshape(-1)
+
+    def quadrature(self, n, values):
+        raise NotImplementedError("UniformBall is a joint law of a vector: use vector_quadrature(n, D, values)")
+
+
+def UniformBall(name: str, radius, dim):
+    r"""A vector parameter uniform on the ball :math:`|b| < \mathrm{radius}` of :math:`\mathbb R^{\mathrm{dim}}`.
+
+    Returns a :class:`RandomVector` with the joint :class:`UniformBallLaw` (in ``dim = 1``,
+    where inputs are scalars, the scalar ``Uniform(name, -radius, radius)``).
+
+    >>> b = UniformBall("b", 1, 3); b.dim, b.law.joint
+    (3, True)
+    """
+    dim = sp.sympify(dim)
+    if dim.is_Integer and int(dim) == 1:
+        return Uniform(name, -radius, radius)
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"a parameter name must be a non-empty string, got {name!r}")
+    return RandomVector(name, dim, UniformBallLaw(radius, dim))
+
+
+__all__ += ["UniformBall", "UniformBallLaw", "LambdaBessel"]

@@ -15,8 +15,11 @@ small function below:
    .. math:: E[e^{b\cdot v}] = e^{\mu\,\mathbf 1\cdot v + \sigma^2 |v|^2/2},
 
    with :math:`v` a linear combination of the points, kept as such.
-4. **Fallback** -- a group containing a factor none of the rules know (e.g.
-   ``tanh``) becomes an explicit :class:`Expectation`, which
+4. **Gaussian pre-activations** -- functions of affine forms in Gaussian
+   parameters (erf, ReLU, ...) become integrals over the Gaussian vector of the
+   forms, with closed forms where they exist (:mod:`nnsym.gaussian`).
+5. **Fallback** -- a group containing a factor none of the rules know (e.g.
+   ``tanh`` of a non-Gaussian parameter) becomes an explicit :class:`Expectation`, which
    :meth:`nnsym.Correlator.evaluate` integrates numerically (and marks so).
    A divergent expectation (a moment of a Cauchy law) raises
    :class:`DivergentExpectation`.
@@ -159,6 +162,7 @@ class _Term:
     exps: list  # list of alternatives: each a list of (coefficient, Affine)
     opaque: list  # factors no rule knows
     params: set
+    factors: list = field(default_factory=list)  # every factor with parameters, as written
 
 
 def _exp_alternatives(f, k: int):
@@ -193,6 +197,7 @@ def _classify(term) -> _Term:
     coeff, rest = term.as_independent(*rnd, as_Add=False)
     t = _Term(coeff, defaultdict(int), defaultdict(list), [], [], set(rnd))
     for f in sp.Mul.make_args(rest):
+        t.factors.append(f)
         base, k = f.as_base_exp()
         if isinstance(f, sp.exp):
             base, k = f, sp.S.One
@@ -365,6 +370,13 @@ def _term_expectation(term) -> sp.Expr:
                 continue
             except NotImplementedError:
                 pass
+        else:  # functions of affine forms in Gaussian parameters: an integral over pre-activations
+            from .gaussian import preactivation_expectation
+
+            r = preactivation_expectation([f for f in t.factors if random_atoms(f) & group], group, affine)
+            if r is not None:
+                out *= r
+                continue
         out *= Expectation(_group_factors(t, group), *sorted(group, key=sp.default_sort_key))
     return out
 
@@ -419,6 +431,10 @@ def expectation(expr, over=None) -> sp.Expr:
         return expectation(expr.xreplace(frozen)).xreplace({v: k for k, v in frozen.items()})
     if not random_atoms(expr):
         return expr
+    if expr.has(sp.Heaviside):
+        from .gaussian import rewrite_rectifiers
+
+        expr = rewrite_rectifiers(expr)
     expanded = sp.expand(expr, power_exp=False, log=False, deep=False)
     result = _nice_exponentials(sp.Add(*[_term_expectation(term) for term in sp.Add.make_args(expanded)]))
     if not expr.has(sp.I):  # a real integrand has a real expectation

@@ -16,7 +16,7 @@ from typing import Mapping
 
 import numpy as np
 import sympy as sp
-from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.numpy import SciPyPrinter
 
 from .distributions import RandomSymbol, RandomVector
 from .expectation import Expectation
@@ -29,7 +29,7 @@ class NumericWarning(UserWarning):
     """A value was computed by numerical quadrature, or looks numerically unsafe."""
 
 
-class _Printer(NumPyPrinter):
+class _Printer(SciPyPrinter):
     def _print_ScalarProduct(self, e):
         u, v = e.args
         return "numpy.sum((%s)*(%s), axis=-1)" % (self._print(u), self._print(v))
@@ -42,7 +42,7 @@ class _Printer(NumPyPrinter):
 def compile_kernel(args, expr):
     """``lambdify`` with nnsym's printer and CSE."""
     printer = _Printer({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": True, "user_functions": {}})
-    return sp.lambdify(args, expr, modules=["numpy"], printer=printer, cse=True, docstring_limit=0)
+    return sp.lambdify(args, expr, modules=["scipy", "numpy"], printer=printer, cse=True, docstring_limit=0)
 
 
 def check_values(symbols, values: Mapping, context: str) -> dict:
@@ -190,7 +190,12 @@ def evaluate(expr, points, dim, X, values: Mapping, cache: dict) -> np.ndarray:
 
     evals = []
     for E in expectations:
-        val, err = numeric_expectation(E, points, Xf, values, dsym)
+        from .gaussian import GaussianExpectation, gaussian_numeric
+
+        if isinstance(E, GaussianExpectation):
+            val, err = gaussian_numeric(E, points, Xf, values, dsym)
+        else:
+            val, err = numeric_expectation(E, points, Xf, values, dsym)
         warnings.warn(f"evaluated {E.func.__name__} over {', '.join(map(str, E.params))} by quadrature "
                       f"(estimated abs. error {err:.1e})", NumericWarning, stacklevel=3)
         evals.append(val)
