@@ -13,13 +13,19 @@ sigma_a**2*exp(-sigma_b**2*Dot(x_1 - x_2, x_1 - x_2)/4)/2
 from . import zoo
 from .checks import SpotCheckError
 from .correlators import Correlator
-from .distributions import Cauchy, Density, Laplace, Normal, RandomSymbol, RandomVector, Uniform
+from .distributions import Cauchy, Density, Laplace, Normal, RandomSymbol, RandomVector, Uniform, UniformBall
 from .expectation import DivergentExpectation, Expectation, expectation, is_exact
 from .kernels import NumericWarning
 from .montecarlo import MonteCarloEstimate, NetworkSampler, monte_carlo
 from .validation import ValidationReport, validate
+from .gaussian import GaussianExpectation, pair_expectation
+from .nngp import DeepKernel, deep_kernels, empirical_ntk, gp_posterior, ntk, ntk_predict, sample_deep_mlp
 from .networks import Input, Network, moebius, set_partitions
 from .vectors import Component, Dot, ScalarPoint, VectorSymbol, expand_dot
+from .spectra import PowerSpectrum, power_spectrum
+from .symmetries import Verdict
+from .axioms import AxiomVerdict, OSReport, os_axioms
+from .design import inverse_design
 
 __version__ = "0.1.0"
 
@@ -32,6 +38,7 @@ __all__ = [
     "Cauchy",
     "Laplace",
     "Density",
+    "UniformBall",
     "RandomSymbol",
     "RandomVector",
     "expectation",
@@ -54,6 +61,22 @@ __all__ = [
     "NetworkSampler",
     "validate",
     "ValidationReport",
+    "GaussianExpectation",
+    "pair_expectation",
+    "DeepKernel",
+    "deep_kernels",
+    "ntk",
+    "empirical_ntk",
+    "ntk_predict",
+    "gp_posterior",
+    "sample_deep_mlp",
+    "power_spectrum",
+    "PowerSpectrum",
+    "Verdict",
+    "os_axioms",
+    "OSReport",
+    "AxiomVerdict",
+    "inverse_design",
 ]
 
 

@@ -148,7 +148,16 @@ class Law:
         return tuple(numeric_value(p, values, f"parameter {p} of {self}") for p in self.params)
 
     def sample(self, rng: np.random.Generator, size, values: Mapping[str, Any] | None = None) -> np.ndarray:
-        raise NotImplementedError
+        """Draws of shape ``size`` with numpy's Generator; hyper-parameters by name in ``values``."""
+        return self.frozen(values or {})(rng, size)
+
+    def frozen(self, values: Mapping[str, Any]):
+        """A fast sampler ``draw(rng, size)`` with the parameters fixed to numbers once
+        (the numeric layer calls it once per run, not once per block)."""
+        if type(self).sample is not Law.sample:  # a law that only implements sample()
+            vals = dict(values)
+            return lambda rng, size: self.sample(rng, size, vals)
+        raise NotImplementedError(f"{type(self).__name__} implements neither frozen() nor sample()")
 
     def quadrature(self, n: int, values: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         """Nodes and weights (summing to 1) of an n-point rule for E[f(theta)]."""
@@ -174,11 +183,12 @@ class NormalLaw(Law):
     def characteristic_function(self, t):
         return self.mgf(sp.I * sp.sympify(t))
 
-    def sample(self, rng, size, values=None):
-        mu, var = self.numeric_params(values or {})
+    def frozen(self, values):
+        mu, var = self.numeric_params(values)
         if var <= 0:
             raise ValueError(f"Normal variance must be positive, got {var}")
-        return rng.normal(mu, math.sqrt(var), size)
+        sd = math.sqrt(var)
+        return lambda rng, size: rng.normal(mu, sd, size)
 
     def quadrature(self, n, values):
         mu, var = self.numeric_params(values)
@@ -219,11 +229,11 @@ class UniformLaw(Law):
         k = int(k)
         return sp.factor((h ** (k + 1) - l ** (k + 1)) / ((k + 1) * (h - l)))
 
-    def sample(self, rng, size, values=None):
-        l, h = self.numeric_params(values or {})
+    def frozen(self, values):
+        l, h = self.numeric_params(values)
         if not h > l:
             raise ValueError(f"Uniform needs low < high, got [{l}, {h}]")
-        return rng.uniform(l, h, size)
+        return lambda rng, size: rng.uniform(l, h, size)
 
     def quadrature(self, n, values):
         l, h = self.numeric_params(values)
@@ -231,24 +241,35 @@ class UniformLaw(Law):
         return (l + h) / 2 + (h - l) / 2 * v, w / 2
 
 
-class CauchyLaw(Law):
-    name = "Cauchy"
-    has_mgf = False
+class _LocationScaleLaw(Law):
+    """A law with parameters (loc, scale > 0), even when loc = 0."""
+
+    _dist_cls: Any = None
 
     def __init__(self, loc, scale):
         super().__init__(loc, scale)
-        _check_positive(self.params[1], "Cauchy scale")
-        self._dist = crv_types.CauchyDistribution(*self.params)
+        _check_positive(self.params[1], f"{self.name} scale")
+        self._dist = self._dist_cls(*self.params)
 
     @property
     def is_even(self):
         return self.params[0] == 0
 
-    def sample(self, rng, size, values=None):
-        loc, scale = self.numeric_params(values or {})
+    def frozen(self, values):
+        loc, scale = self.numeric_params(values)
         if scale <= 0:
-            raise ValueError(f"Cauchy scale must be positive, got {scale}")
-        return loc + scale * rng.standard_cauchy(size)
+            raise ValueError(f"{self.name} scale must be positive, got {scale}")
+        return lambda rng, size: loc + scale * self._standard(rng, size)
+
+
+class CauchyLaw(_LocationScaleLaw):
+    name = "Cauchy"
+    has_mgf = False
+    _dist_cls = crv_types.CauchyDistribution
+
+    @staticmethod
+    def _standard(rng, size):
+        return rng.standard_cauchy(size)
 
     def quadrature(self, n, values):
         # theta = loc + scale tan(pi v / 2) maps the law onto v ~ U(-1, 1) exactly
@@ -257,23 +278,13 @@ class CauchyLaw(Law):
         return loc + scale * np.tan(np.pi * v / 2), w / 2
 
 
-class LaplaceLaw(Law):
+class LaplaceLaw(_LocationScaleLaw):
     name = "Laplace"
+    _dist_cls = crv_types.LaplaceDistribution
 
-    def __init__(self, loc, scale):
-        super().__init__(loc, scale)
-        _check_positive(self.params[1], "Laplace scale")
-        self._dist = crv_types.LaplaceDistribution(*self.params)
-
-    @property
-    def is_even(self):
-        return self.params[0] == 0
-
-    def sample(self, rng, size, values=None):
-        loc, scale = self.numeric_params(values or {})
-        if scale <= 0:
-            raise ValueError(f"Laplace scale must be positive, got {scale}")
-        return rng.laplace(loc, scale, size)
+    @staticmethod
+    def _standard(rng, size):
+        return rng.laplace(0.0, 1.0, size)
 
     def quadrature(self, n, values):
         loc, scale = self.numeric_params(values)
@@ -430,9 +441,9 @@ class DensityLaw(Law):
         f, th, jac, w = self._grid(values, n)
         return th, w * jac * np.broadcast_to(f(th), th.shape)
 
-    def sample(self, rng, size, values=None):
-        """Inverse-CDF sampling on a fine grid of the (mapped) support."""
-        f, lo, hi = self._numeric_density(values or {})
+    def frozen(self, values):
+        """Inverse-CDF sampling on a fine grid of the (mapped) support (grid built once)."""
+        f, lo, hi = self._numeric_density(values)
         v = np.linspace(-1.0, 1.0, 200001)[1:-1]
         if math.isfinite(lo) and math.isfinite(hi):
             th, jac = (lo + hi) / 2 + (hi - lo) / 2 * v, np.full_like(v, (hi - lo) / 2)
@@ -445,7 +456,7 @@ class DensityLaw(Law):
         dens = np.broadcast_to(f(th), th.shape) * jac  # density in v
         cdf = np.concatenate([[0.0], np.cumsum((dens[1:] + dens[:-1]) / 2 * np.diff(v))])
         cdf /= cdf[-1]
-        return np.interp(rng.uniform(0.0, 1.0, size), cdf, th)
+        return lambda rng, size: np.interp(rng.uniform(0.0, 1.0, size), cdf, th)
 
 
 def _quad_1d(expr, t, lo, hi, vals):
@@ -713,13 +724,13 @@ class LambdaBessel(sp.Function):
 def _sphere_rule(D: int, n: int):
     """Nodes (K, D) and weights (K,) (summing to 1) on the unit sphere S^{D-1}: exact for
     polynomials of degree < 2n in each polar angle's cosine and for trigonometric
-    polynomials of degree < 2n in the azimuth."""
+    polynomials of degree < n in the azimuth."""
     from scipy.special import roots_jacobi
 
     if D == 1:
         return np.array([[1.0], [-1.0]]), np.array([0.5, 0.5])
     if D == 2:
-        m = 2 * n
+        m = n
         phi = 2 * np.pi * (np.arange(m) + 0.5) / m
         return np.stack([np.cos(phi), np.sin(phi)], axis=-1), np.full(m, 1.0 / m)
     a = (D - 3) / 2.0
@@ -852,7 +863,7 @@ class UniformBallLaw(Law):
         D = self._numeric_dim(D, values)
         R = numeric_value(self.radius, values, f"radius of {self}")
         n = max(2, int(n))
-        while n > 2 and n ** max(D, 1) * 2 > 400_000:
+        while n > 2 and n ** max(D, 1) > 400_000:
             n -= 1
         x, wr = roots_jacobi(n, 0.0, D - 1.0)
         r = R * (1 + x) / 2

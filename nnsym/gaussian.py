@@ -43,7 +43,8 @@ from .distributions import NormalLaw, RandomSymbol
 from .expectation import Expectation
 from .vectors import Dot
 
-__all__ = ["GaussianExpectation", "preactivation_expectation", "arccos_J", "rewrite_rectifiers"]
+__all__ = ["GaussianExpectation", "preactivation_expectation", "arccos_J", "rewrite_rectifiers",
+           "pair_expectation", "sign_moment"]
 
 
 class GaussianExpectation(Expectation):
@@ -211,7 +212,7 @@ def _closed_form(g, zs, mu, C, forms):
 
     # rank one through one zero-mean scalar, positively homogeneous factors, any n
     degs = [_homogeneous_degree(k) for k in kinds]
-    if all(d is not None for d in degs):
+    if forms is not None and all(d is not None for d in degs):
         thetas = set()
         ls = []
         for a in forms:
@@ -327,6 +328,19 @@ def preactivation_expectation(factors, group, affine) -> sp.Expr | None:
         return closed
     m = len(zs)
     return GaussianExpectation(g, sp.Tuple(*zs), sp.Tuple(*mu), sp.Tuple(*[C[i][j] for i in range(m) for j in range(m)]))
+
+
+def pair_expectation(f, k11, k12, k22):
+    r""":math:`E[f(u)f(v)]` for :math:`(u, v)\sim\mathcal N(0, [[k_{11}, k_{12}], [k_{12}, k_{22}]])` in closed
+    form (the engine's table), or None. ``f`` maps a sympy expression to a sympy expression.
+
+    >>> k11, k22 = sp.symbols("k11 k22", positive=True); k12 = sp.Symbol("k12", real=True)
+    >>> pair_expectation(sp.erf, k11, k12, k22)
+    2*asin(2*k12/(sqrt(2*k11 + 1)*sqrt(2*k22 + 1)))/pi
+    """
+    z1, z2 = sp.Dummy("u", real=True), sp.Dummy("v", real=True)
+    g = rewrite_rectifiers(sp.sympify(f(z1)) * sp.sympify(f(z2)))
+    return _closed_form(sp.expand(g), [z1, z2], [0, 0], [[k11, k12], [k12, k22]], None)
 
 
 def _moments(aff):

@@ -29,10 +29,56 @@ class NumericWarning(UserWarning):
     """A value was computed by numerical quadrature, or looks numerically unsafe."""
 
 
+_ROUNDING = 1e-10
+
+
+def _nn_sqrt(x):
+    """sqrt that forgives rounding just below 0 (e.g. 1 - rho^2 at coincident points), nothing more."""
+    x = np.asarray(x)
+    if np.iscomplexobj(x):
+        return np.sqrt(x)
+    return np.sqrt(np.where((x < 0) & (x > -_ROUNDING), 0.0, x))
+
+
+def _nn_clip1(x):
+    """Arguments of arccos/arcsin: forgive |x| = 1 + rounding."""
+    x = np.asarray(x)
+    if np.iscomplexobj(x):
+        return x
+    return np.where((np.abs(x) > 1) & (np.abs(x) < 1 + _ROUNDING), np.sign(x), x)
+
+
+def _nn_dot(u, v):
+    """u . v over the last axis; a batch of parameter vectors (..., 1, d) against points (M, d)
+    goes through BLAS (matmul), everything else through einsum."""
+    u, v = np.asarray(u), np.asarray(v)
+    if v.ndim == 2 and u.ndim >= 3 and u.shape[-2] == 1:
+        return u[..., 0, :] @ v.T
+    if u.ndim == 2 and v.ndim >= 3 and v.shape[-2] == 1:
+        return v[..., 0, :] @ u.T
+    return np.einsum("...i,...i->...", u, v)
+
+
+_NAMESPACE = {"_nn_sqrt": _nn_sqrt, "_nn_clip1": _nn_clip1, "_nn_dot": _nn_dot}
+
+
 class _Printer(SciPyPrinter):
+    def _print_Pow(self, e, rational=False):
+        if e.exp == sp.S.Half:
+            return "_nn_sqrt(%s)" % self._print(e.base)
+        if e.exp == -sp.S.Half:
+            return "1/_nn_sqrt(%s)" % self._print(e.base)
+        return super()._print_Pow(e, rational=rational)
+
+    def _print_acos(self, e):
+        return "numpy.arccos(_nn_clip1(%s))" % self._print(e.args[0])
+
+    def _print_asin(self, e):
+        return "numpy.arcsin(_nn_clip1(%s))" % self._print(e.args[0])
+
     def _print_ScalarProduct(self, e):
         u, v = e.args
-        return "numpy.sum((%s)*(%s), axis=-1)" % (self._print(u), self._print(v))
+        return "_nn_dot(%s, %s)" % (self._print(u), self._print(v))
 
     def _print_Component(self, e):
         u, j = e.args
@@ -42,7 +88,7 @@ class _Printer(SciPyPrinter):
 def compile_kernel(args, expr):
     """``lambdify`` with nnsym's printer and CSE."""
     printer = _Printer({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": True, "user_functions": {}})
-    return sp.lambdify(args, expr, modules=["scipy", "numpy"], printer=printer, cse=True, docstring_limit=0)
+    return sp.lambdify(args, expr, modules=[_NAMESPACE, "scipy", "numpy"], printer=printer, cse=True, docstring_limit=0)
 
 
 def check_values(symbols, values: Mapping, context: str) -> dict:

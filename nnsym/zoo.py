@@ -10,7 +10,7 @@ import sympy as sp
 from .distributions import Normal, Uniform
 from .networks import Input, Network
 
-__all__ = ["cos_net", "gauss_net", "symbols"]
+__all__ = ["cos_net", "gauss_net", "erf_net", "relu_net", "symbols"]
 
 
 def symbols():
@@ -61,3 +61,86 @@ def gauss_net(d=sp.Symbol("d", positive=True, integer=True)) -> Network:
     c = Normal("c", 0, sc**2)
     norm = sp.sqrt(sp.exp(2 * (sc**2 + sb**2 * x.dot(x) / d)))
     return Network(sp.exp(b.dot(x) + c) / norm, readout=a, width=N, input=x)
+
+
+# ----------------------------------------------------------------------------- issue 4: momentum-space theories
+def _two_layer(activation, d) -> Network:
+    r"""Two-layer network of the NN-QFT paper (NOTES.md): :math:`f(x) = \sum_i W^1_i\,\sigma(W^0_i\cdot x + b^0_i) + b^1`,
+    :math:`W^1\sim\mathcal N(0,\sigma_W^2/N)`, :math:`W^0\sim\mathcal N(0,\sigma_W^2/d\,I)`, :math:`b^0, b^1\sim\mathcal N(0,\sigma_b^2)`."""
+    d = _dim(d)
+    N = sp.Symbol("N", positive=True, integer=True)
+    sW, sb = sp.symbols("sigma_W sigma_b", positive=True)
+    x = Input("x", d)
+    W1 = Normal("W1", 0, sW**2 / N)
+    W0 = Normal("W0", 0, sW**2 / d, shape=d)
+    b0 = Normal("b0", 0, sb**2)
+    return Network(activation(W0.dot(x) + b0), readout=W1, width=N, input=x, bias=Normal("b1", 0, sb**2))
+
+
+def erf_net(d=sp.Symbol("d", positive=True, integer=True)) -> Network:
+    r"""Erf-net (two-layer convention of NOTES.md); its 2-point function is the arcsine kernel
+    :math:`\sigma_b^2 + \sigma_W^2	frac{2}{\pi}rcsinrac{2m(x,y)}{\sqrt{(1+2m(x,x))(1+2m(y,y))}}`,
+    :math:`m(x,y) = \sigma_b^2 + \sigma_W^2 x\cdot y/d`.
+
+    >>> erf_net(1).correlator(2).is_exact
+    True
+    """
+    return _two_layer(sp.erf, d)
+
+
+def relu_net(d=sp.Symbol("d", positive=True, integer=True)) -> Network:
+    r"""ReLU-net (two-layer convention of NOTES.md, ReLU written ``Max(0, z)``); its 2-point function is the
+    arc-cosine kernel :math:`\sigma_b^2 + 	frac{\sigma_W^2}{2\pi}\sqrt{m(x,x)m(y,y)}(\sin t + (\pi - t)\cos t)`.
+
+    >>> relu_net(2).correlator(2).is_exact
+    True
+    """
+    return _two_layer(lambda z: sp.Max(0, z), d)
+
+
+def free_scalar(d=sp.Symbol("d", positive=True, integer=True)) -> Network:
+    r"""Example 1 of the Halverson talk, a free scalar as a network (NOTES.md):
+
+    .. math:: h(x) = \frac{\cos(b\cdot x + c)}{\sqrt{b^2 + m^2}},\quad b\sim\mathcal U(B_\Lambda),\quad
+              c\sim U[-\pi,\pi],\quad a\sim\mathcal N(0,\sigma_a^2/N),
+
+    so that :math:`G(p) = \frac{\sigma_a^2(2\pi)^d}{2\,\mathrm{vol}(B_\Lambda)}\frac{1}{p^2+m^2}` for
+    :math:`|p| < \Lambda` (0 outside). Symbols ``m``, ``Lambda``, ``sigma_a`` (positive), ``N``.
+
+    >>> free_scalar(3).neuron
+    cos(c + Dot(b, x))/sqrt(m**2 + Dot(b, b))
+    """
+    from .distributions import UniformBall
+
+    d = _dim(d)
+    N, sa, _, _ = symbols()
+    m, Lam = sp.symbols("m Lambda", positive=True)
+    x = Input("x", d)
+    a = Normal("a", 0, sa**2 / N)
+    b = UniformBall("b", Lam, d)
+    c = Uniform("c", -sp.pi, sp.pi)
+    b2 = b.dot(b) if d != 1 else b**2
+    return Network(sp.cos(b.dot(x) + c) / sp.sqrt(b2 + m**2), readout=a, width=N, input=x)
+
+
+def cauchy_net() -> Network:
+    r"""Example 2 of the Halverson talk (d = 1): :math:`h(x) = \cos(b x + c)` with a Cauchy
+    frequency :math:`P(b) = \frac{m}{\pi(b^2+m^2)}`, :math:`c\sim U[-\pi,\pi]`,
+    :math:`a\sim\mathcal N(0,\sigma_a^2/N)`; then :math:`G(p) = \sigma_a^2 m/(p^2+m^2)` and
+    :math:`G^{(2)}(x,y) = \frac{\sigma_a^2}{2}e^{-m|x-y|}`. Symbols ``m``, ``sigma_a``, ``N``.
+
+    >>> cauchy_net().correlator(2).expr
+    sigma_a**2*exp(-m*Abs(x_1 - x_2))/2
+    """
+    from .distributions import Cauchy
+
+    N, sa, _, _ = symbols()
+    m = sp.Symbol("m", positive=True)
+    x = Input("x", 1)
+    a = Normal("a", 0, sa**2 / N)
+    b = Cauchy("b", 0, m)
+    c = Uniform("c", -sp.pi, sp.pi)
+    return Network(sp.cos(b * x + c), readout=a, width=N, input=x)
+
+
+__all__ += ["free_scalar", "cauchy_net"]

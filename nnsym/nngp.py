@@ -1,0 +1,331 @@
+r"""Infinite-width kernels (NNGP, NTK), the NTK of a single-layer network, and kernel inference.
+
+**Deep networks.** An MLP with L hidden layers of width N, activation f,
+:math:`z^{1} = W^{0}x + b^{0}`, :math:`z^{l+1} = W^{l} f(z^{l}) + b^{l}`, weights of variance
+:math:`\sigma_W^2/\mathrm{fan\_in}` (:math:`\sigma_W^2/d` in the first layer) and biases
+:math:`\sigma_b^2`. At infinite width the output is a Gaussian process with
+
+.. math:: K^{1}(x,x') = \sigma_b^2 + \sigma_W^2\,x\cdot x'/d,\qquad
+          K^{l+1} = \sigma_b^2 + \sigma_W^2\,E_{(u,v)\sim\mathcal N(0,K^{l})}[f(u)f(v)],
+
+and (NTK parameterisation, Jacot et al.)
+:math:`\Theta^{1} = K^{1}`, :math:`\Theta^{l+1} = K^{l+1} + \sigma_W^2\,\Theta^{l}\,E[f'(u)f'(v)]`.
+The pair expectations are the engine's closed forms (:func:`nnsym.gaussian.pair_expectation`):
+they compose symbolically for ReLU and erf; otherwise the recursion runs numerically
+(two-dimensional Gauss-Hermite per layer) and the kernel says so.
+
+**Single-layer NTK** of any :class:`~nnsym.Network` (standard parameterisation, as written):
+:math:`\Theta(x,x') = E[\sum_\theta \partial_\theta\phi(x)\,\partial_\theta\phi(x')]`
+by sympy differentiation of the neuron and the expectation engine; the empirical NTK of a
+sampled network; the frozen-NTK solution of gradient descent with MSE loss (Leung, eq. 2.51)
+:math:`\phi_\infty(x) = \phi_0(x) + \Theta(x,X)\Theta(X,X)^{-1}(y-\phi_0(X))`;
+and the NNGP posterior mean and variance.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+import sympy as sp
+
+from .correlators import Correlator
+from .distributions import RandomSymbol, RandomVector
+from .expectation import expectation
+from .gaussian import pair_expectation
+from .kernels import compile_kernel
+from .networks import Input, Network
+from .vectors import Dot, ScalarPoint, VectorSymbol, expand_dot
+
+__all__ = ["DeepKernel", "deep_kernels", "ntk", "empirical_ntk", "ntk_predict", "gp_posterior", "sample_deep_mlp"]
+
+
+def _activation(f) -> Callable:
+    if isinstance(f, sp.Lambda):
+        return lambda z: f(z)
+    if callable(f):
+        return f
+    raise TypeError(f"activation must be a callable on sympy expressions or a sympy Lambda, got {f!r}")
+
+
+class DeepKernel:
+    r"""NNGP kernel :math:`K^{(L+1)}` and NTK :math:`\Theta^{(L+1)}` of a depth-L MLP.
+
+    ``.nngp`` and ``.ntk`` are :class:`~nnsym.Correlator` objects in two points
+    when the recursion composes in closed form (``.symbolic`` is True); ``.evaluate_nngp``
+    and ``.evaluate_ntk`` work in both cases (numeric recursion otherwise).
+
+    >>> import sympy as sp
+    >>> K = DeepKernel(lambda z: sp.Max(0, z), depth=1, d=1)
+    >>> K.symbolic, K.nngp.n
+    (True, 2)
+    """
+
+    def __init__(self, activation, depth: int, d, sigma_W=None, sigma_b=None):
+        if int(depth) != depth or depth < 1:
+            raise ValueError(f"depth (number of hidden layers) must be an integer >= 1, got {depth}")
+        self.f = _activation(activation)
+        self.depth = int(depth)
+        self.sigma_W = sigma_W if sigma_W is not None else sp.Symbol("sigma_W", positive=True)
+        self.sigma_b = sigma_b if sigma_b is not None else sp.Symbol("sigma_b", positive=True)
+        x = Input("x", d)
+        self.dim = x.dim
+        self.points = (ScalarPoint("x_1"), ScalarPoint("x_2")) if isinstance(x, ScalarPoint) else (
+            VectorSymbol("x_1", x.dim), VectorSymbol("x_2", x.dim))
+        k11, k22 = sp.symbols("k11 k22", positive=True)
+        k12 = sp.Symbol("k12", real=True)
+        u = sp.Dummy("u", real=True)
+        fprime = sp.Lambda(u, sp.diff(self.f(u), u))
+        self._P = pair_expectation(self.f, k11, k12, k22)
+        self._Pd = pair_expectation(lambda z: fprime(z), k11, k12, k22)
+        self._k = (k11, k12, k22)
+        self.symbolic = self._P is not None and self._Pd is not None
+        if self.symbolic:
+            K, T = self._recursion()
+            self.nngp = Correlator(K, self.points, self.dim, name="K")
+            self.ntk = Correlator(T, self.points, self.dim, name="Theta")
+
+    def _layer1(self):
+        x1, x2 = self.points
+        sW2, sb2 = self.sigma_W**2, self.sigma_b**2
+        dot = (lambda a, b: a * b) if isinstance(x1, ScalarPoint) else Dot
+        return (sb2 + sW2 * dot(x1, x1) / self.dim, sb2 + sW2 * dot(x1, x2) / self.dim, sb2 + sW2 * dot(x2, x2) / self.dim)
+
+    def _recursion(self):
+        k11, k12, k22 = self._k
+        sW2, sb2 = self.sigma_W**2, self.sigma_b**2
+        K11, K12, K22 = self._layer1()
+        T12 = K12
+        diag = lambda kk: self._P.subs({k11: kk, k22: kk, k12: kk})
+        for _ in range(self.depth):
+            sub = {k11: K11, k12: K12, k22: K22}
+            P, Pd = self._P.xreplace(sub), self._Pd.xreplace(sub)
+            T12 = sb2 + sW2 * P + sW2 * T12 * Pd
+            K12 = sb2 + sW2 * P
+            K11, K22 = sb2 + sW2 * diag(K11), sb2 + sW2 * diag(K22)
+        return K12, T12
+
+    # ------------------------------------------------------------------ numeric recursion
+    def _numeric(self, X, values, which):
+        X = np.asarray(X, dtype=float)
+        if X.ndim < 2 or X.shape[-2] != 2:
+            raise ValueError(f"points must have shape (..., 2, d), got {X.shape}")
+        vals = {**values}
+        if not self.dim.is_Integer:
+            vals[self.dim.name] = X.shape[-1]
+        elif X.shape[-1] != int(self.dim):
+            raise ValueError(f"points must have shape (..., 2, {self.dim}), got {X.shape}")
+        sW2 = float(sp.sympify(self.sigma_W**2).subs({s: vals[s.name] for s in sp.sympify(self.sigma_W).free_symbols}))
+        sb2 = float(sp.sympify(self.sigma_b**2).subs({s: vals[s.name] for s in sp.sympify(self.sigma_b).free_symbols}))
+        D = X.shape[-1]
+        x1, x2 = X[..., 0, :], X[..., 1, :]
+        K11 = sb2 + sW2 * np.sum(x1 * x1, -1) / D
+        K22 = sb2 + sW2 * np.sum(x2 * x2, -1) / D
+        K12 = sb2 + sW2 * np.sum(x1 * x2, -1) / D
+        T12 = K12.copy()
+        z = sp.Dummy("z", real=True)
+        f = sp.lambdify([z], self.f(z), modules=["scipy", "numpy"])
+        fp = sp.lambdify([z], sp.diff(self.f(z), z), modules=["scipy", "numpy"])
+        g, w = np.polynomial.hermite_e.hermegauss(160)
+        w = w / math.sqrt(2 * math.pi)
+        U, V = np.meshgrid(g, g, indexing="ij")
+        W = np.outer(w, w)
+
+        def pair(fun, a, c, b):  # E[fun(u) fun(v)], cov [[a, c], [c, b]], elementwise over arrays
+            a, b, c = (np.asarray(t)[..., None, None] for t in (a, b, c))
+            su = np.sqrt(a)
+            rho = c / np.sqrt(a * b)
+            uu = su * U
+            vv = np.sqrt(b) * (rho * U + np.sqrt(np.clip(1 - rho**2, 0, None)) * V)
+            return np.sum(W * np.broadcast_to(fun(uu), uu.shape) * np.broadcast_to(fun(vv), vv.shape), axis=(-2, -1))
+
+        for _ in range(self.depth):
+            P = pair(f, K11, K12, K22)
+            Pd = pair(fp, K11, K12, K22)
+            T12 = sb2 + sW2 * P + sW2 * T12 * Pd
+            K12 = sb2 + sW2 * P
+            K11, K22 = sb2 + sW2 * pair(f, K11, K11, K11), sb2 + sW2 * pair(f, K22, K22, K22)
+        return K12 if which == "nngp" else T12
+
+    def evaluate_nngp(self, X, **values) -> np.ndarray:
+        """:math:`K^{(L+1)}` at point pairs ``X`` of shape (..., 2, d)."""
+        return self.nngp.evaluate(X, **values) if self.symbolic else self._numeric(X, values, "nngp")
+
+    def evaluate_ntk(self, X, **values) -> np.ndarray:
+        r""":math:`\Theta^{(L+1)}` at point pairs ``X`` of shape (..., 2, d)."""
+        return self.ntk.evaluate(X, **values) if self.symbolic else self._numeric(X, values, "ntk")
+
+
+def deep_kernels(activation, depth: int, d, sigma_W=None, sigma_b=None) -> DeepKernel:
+    """Shorthand for :class:`DeepKernel`."""
+    return DeepKernel(activation, depth, d, sigma_W, sigma_b)
+
+
+# ----------------------------------------------------------------------------- NTK of a single-layer network
+def _grad_dot(e1, e2, p):
+    r""":math:`\nabla_p e_1\cdot\nabla_p e_2` for a scalar or vector parameter p."""
+    if isinstance(p, RandomSymbol):
+        return sp.diff(e1, p) * sp.diff(e2, p)
+
+    def parts(e):
+        e = expand_dot(e)
+        atoms = sorted((a for a in e.atoms(Dot) if p in a.args), key=sp.default_sort_key)
+        subs, out = {}, []
+        for a in atoms:
+            s = sp.Dummy("s", real=True)
+            subs[a] = s
+            u, v = a.args
+            w = v if u == p else u
+            out.append((s, 2 * p if w == p else w))
+        es = e.xreplace(subs)
+        if p in es.free_symbols:
+            raise NotImplementedError(f"{p} enters the neuron other than through scalar products")
+        return [(sp.diff(es, s).xreplace({v: k for k, v in subs.items()}), w) for s, w in out]
+
+    g1, g2 = parts(e1), parts(e2)
+    return sp.Add(*[c1 * c2 * Dot(w1, w2) for c1, w1 in g1 for c2, w2 in g2])
+
+
+def ntk(net: Network) -> Correlator:
+    r"""Analytic NTK :math:`\Theta(x_1,x_2) = E[\sum_\theta\partial_\theta\phi(x_1)\,\partial_\theta\phi(x_2)]`
+    of a single-layer network with i.i.d. neurons (standard parameterisation, as written):
+    :math:`N\,E[\nabla(a h(x_1))\cdot\nabla(a h(x_2))]` (+1 for an output bias).
+
+    >>> import nnsym as ns, sympy as sp
+    >>> x = ns.Input("x", 1); w = ns.Normal("w", 0, 1); a = ns.Normal("a", 0, 1)
+    >>> ntk(ns.Network(w * x, readout=a, width=3, input=x)).expr
+    6*x_1*x_2
+    """
+    if not net.iid:
+        raise NotImplementedError("ntk() handles networks with i.i.d. neurons; this one shares "
+                                  f"{', '.join(map(str, net.shared))}")
+    x1, x2 = net.points(2)
+    e1, e2 = net.summand(x1), net.summand(x2)
+    total = sp.S.Zero
+    for p in net.params:
+        total += _grad_dot(e1, e2, p)
+    expr = net.width * expectation(total)
+    if net.bias is not None:
+        expr += 1
+    from .networks import _tidy
+
+    return Correlator(_tidy(expr), (x1, x2), net.dim, name="Theta", network=net)
+
+
+def empirical_ntk(net: Network, X, rng=None, seed: int | None = 0, **values) -> np.ndarray:
+    r"""The empirical NTK :math:`\sum_\theta\partial_\theta\phi(x)\,\partial_\theta\phi(x')` of one
+    network drawn from ``net``, as a Gram matrix over the points ``X`` (shape (M, d)); returns (M, M)."""
+    from .montecarlo import NetworkSampler
+
+    if not net.iid:
+        raise NotImplementedError("empirical_ntk() handles networks with i.i.d. neurons")
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2:
+        raise ValueError(f"X must have shape (M, d), got {X.shape}")
+    rng = np.random.default_rng(seed) if rng is None else rng
+    sampler = NetworkSampler(net, values, X.shape[-1])
+    vals = dict(sampler.values)
+    N = sampler.width
+    draws = {net.readout: sampler._draw(net.readout, rng, (N,))}
+    for p in sampler.params:
+        draws[p] = sampler._draw(p, rng, (N,))
+    e = net.readout * net.neuron
+    hyper = sorted(e.free_symbols - set(net.params) - {net.input}, key=sp.default_sort_key)
+    hv = [vals[h.name] for h in hyper]
+    pts = X[:, 0] if isinstance(net.input, ScalarPoint) else X
+    feats = []  # each (N, M) or (N, M, D)
+    for p in net.params:
+        if isinstance(p, RandomSymbol):
+            fn = compile_kernel(net.params + [net.input] + hyper, sp.diff(e, p))
+            feats.append(np.broadcast_to(fn(*[draws[q] for q in net.params], pts, *hv), (N, len(X)))[..., None])
+        else:
+            e_exp = expand_dot(e)
+            atoms = sorted((a for a in e_exp.atoms(Dot) if p in a.args), key=sp.default_sort_key)
+            grad = 0.0
+            for a in atoms:
+                s = sp.Dummy("s", real=True)
+                u, v = a.args
+                wv = v if u == p else u
+                coeff = sp.diff(e_exp.xreplace({a: s}), s).xreplace({s: a})
+                fn = compile_kernel(net.params + [net.input] + hyper, coeff)
+                c = np.broadcast_to(fn(*[draws[q] for q in net.params], pts, *hv), (N, len(X)))
+                if wv == net.input:
+                    vec = np.broadcast_to(X, (N,) + X.shape)
+                elif wv == p:
+                    vec = 2 * np.broadcast_to(draws[p], (N, len(X), X.shape[-1]))
+                else:
+                    raise NotImplementedError(f"gradient along {wv}")
+                grad = grad + c[..., None] * vec
+            feats.append(grad)
+    F = np.concatenate([np.moveaxis(f, 1, 0).reshape(len(X), -1) for f in feats], axis=1)  # (M, features)
+    out = F @ F.T
+    if net.bias is not None:
+        out = out + 1.0
+    return out
+
+
+# ----------------------------------------------------------------------------- inference with a kernel
+def _gram(kernel, A, B, values):
+    A, B = np.asarray(A, float), np.asarray(B, float)
+    pairs = np.stack(np.broadcast_arrays(A[:, None, :], B[None, :, :]), axis=-2)  # (|A|, |B|, 2, d)
+    ev = kernel.evaluate if hasattr(kernel, "evaluate") else kernel
+    return np.asarray(ev(pairs, **values), dtype=float)
+
+
+def ntk_predict(theta, X_train, y_train, X_test, phi0_train=None, phi0_test=None, **values) -> np.ndarray:
+    r"""Frozen-NTK solution of gradient descent with MSE loss (Leung, eq. 2.51):
+    :math:`\phi_\infty(x) = \phi_0(x) + \Theta(x,X)\,\Theta(X,X)^{-1}(y - \phi_0(X))`.
+
+    ``theta``: a two-point kernel (a Correlator such as :func:`ntk`'s, or a callable on (..., 2, d));
+    ``phi0_*``: the network at initialisation (default 0: the mean prediction)."""
+    X_train, X_test = np.asarray(X_train, float), np.asarray(X_test, float)
+    y = np.asarray(y_train, float)
+    if X_train.ndim != 2 or X_test.ndim != 2 or X_train.shape[1] != X_test.shape[1] or len(y) != len(X_train):
+        raise ValueError("X_train (n, d), y_train (n,), X_test (m, d) with the same d are required")
+    p0tr = np.zeros(len(X_train)) if phi0_train is None else np.asarray(phi0_train, float)
+    p0te = np.zeros(len(X_test)) if phi0_test is None else np.asarray(phi0_test, float)
+    T = _gram(theta, X_train, X_train, values)
+    Tt = _gram(theta, X_test, X_train, values)
+    return p0te + Tt @ np.linalg.solve(T, y - p0tr)
+
+
+def gp_posterior(kernel, X_train, y_train, X_test, noise: float = 0.0, **values):
+    r"""NNGP posterior mean :math:`K(x,X)(K+\sigma_n^2)^{-1}y` and variance
+    :math:`K(x,x) - K(x,X)(K+\sigma_n^2)^{-1}K(X,x)` at ``X_test``; returns (mean, var)."""
+    if noise < 0:
+        raise ValueError(f"noise variance must be >= 0, got {noise}")
+    X_train, X_test = np.asarray(X_train, float), np.asarray(X_test, float)
+    y = np.asarray(y_train, float)
+    K = _gram(kernel, X_train, X_train, values) + noise * np.eye(len(X_train))
+    Ks = _gram(kernel, X_test, X_train, values)
+    kss = np.asarray((kernel.evaluate if hasattr(kernel, "evaluate") else kernel)(
+        np.stack([X_test, X_test], axis=-2), **values), float)
+    mean = Ks @ np.linalg.solve(K, y)
+    var = kss - np.einsum("ij,ji->i", Ks, np.linalg.solve(K, Ks.T))
+    return mean, var
+
+
+# ----------------------------------------------------------------------------- sampling deep networks
+def sample_deep_mlp(activation, depth: int, width: int, X, samples: int, seed: int = 0,
+                    sigma_W: float = 1.0, sigma_b: float = 0.0, chunk: int = 256) -> np.ndarray:
+    r"""Outputs of ``samples`` random depth-L MLPs (the convention of :class:`DeepKernel`) at the
+    points ``X`` (M, d): array (samples, M). Used to validate the deep kernels by Monte Carlo."""
+    X = np.asarray(X, float)
+    rng = np.random.default_rng(seed)
+    z = sp.Dummy("z", real=True)
+    f = sp.lambdify([z], _activation(activation)(z), modules=["scipy", "numpy"])
+    M, d = X.shape
+    out = np.empty((samples, M))
+    for s0 in range(0, samples, chunk):
+        S = min(chunk, samples - s0)
+        W = rng.normal(0, sigma_W / math.sqrt(d), (S, width, d))
+        b = rng.normal(0, sigma_b, (S, width, 1)) if sigma_b > 0 else 0.0
+        h = np.einsum("swd,md->swm", W, X) + b
+        for _ in range(depth - 1):
+            W = rng.normal(0, sigma_W / math.sqrt(width), (S, width, width))
+            b = rng.normal(0, sigma_b, (S, width, 1)) if sigma_b > 0 else 0.0
+            h = np.einsum("svw,swm->svm", W, f(h)) + b
+        Wout = rng.normal(0, sigma_W / math.sqrt(width), (S, width))
+        bout = rng.normal(0, sigma_b, (S, 1)) if sigma_b > 0 else 0.0
+        out[s0:s0 + S] = np.einsum("sw,swm->sm", Wout, f(h)) + bout
+    return out
