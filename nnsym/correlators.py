@@ -96,3 +96,27 @@ class Correlator:
             known = [h for h in self.network.hyperparameters if h.name in values]
             check_values(known, values, "evaluate")
         return _evaluate(self.expr, self.points, self.dim, X, values, self._cache)
+
+    # ------------------------------------------------------------------ symmetries (issue 4)
+    def is_translation_invariant(self, **values) -> "Verdict":
+        r"""Verdict on :math:`G(x_1+a,\dots,x_n+a) = G(x_1,\dots,x_n)` (see :mod:`nnsym.symmetries`);
+        ``.holds`` is True / False / None, ``.evidence`` says why. Values (by name) for numeric checks.
+
+        >>> import nnsym as ns
+        >>> ns.zoo.cos_net(2).correlator(4, connected=True).is_translation_invariant().holds
+        True
+        """
+        from .symmetries import is_translation_invariant
+
+        return is_translation_invariant(self, values)
+
+    def is_rotation_invariant(self, **values) -> "Verdict":
+        r"""Verdict on :math:`G(Rx_1,\dots,Rx_n) = G(x_1,\dots,x_n)`, :math:`R\in SO(d)` (see :mod:`nnsym.symmetries`).
+
+        >>> import nnsym as ns
+        >>> ns.zoo.gauss_net(3).correlator(2).is_rotation_invariant().method
+        'symbolic'
+        """
+        from .symmetries import is_rotation_invariant
+
+        return is_rotation_invariant(self, values)

@@ -325,7 +325,8 @@ class DensityLaw(Law):
         from .checks import spot_check
 
         # the normalisation itself is checked numerically
-        spot_check(self.Z, lambda vals: _quad_1d(raw, t, lo, hi, vals), f"normalisation of {pdf}")
+        spot_check(self.Z, lambda vals: _quad_1d(raw, t, lo, hi, vals), f"normalisation of {pdf}",
+                   extra={s.name: s for s in raw.free_symbols - {t}})
 
     @property
     def key(self):

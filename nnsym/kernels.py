@@ -63,6 +63,18 @@ _NAMESPACE = {"_nn_sqrt": _nn_sqrt, "_nn_clip1": _nn_clip1, "_nn_dot": _nn_dot}
 
 
 class _Printer(SciPyPrinter):
+    def _print_Max(self, e):  # elementwise, without functools.reduce
+        return self._nested("numpy.maximum", e.args)
+
+    def _print_Min(self, e):
+        return self._nested("numpy.minimum", e.args)
+
+    def _nested(self, fn, args):
+        out = self._print(args[0])
+        for a in args[1:]:
+            out = "%s(%s, %s)" % (fn, out, self._print(a))
+        return out
+
     def _print_Pow(self, e, rational=False):
         if e.exp == sp.S.Half:
             return "_nn_sqrt(%s)" % self._print(e.base)

@@ -262,6 +262,18 @@ class Network:
             expr = _tidy(self._connected(pts) if connected else self._full(pts))
         return Correlator(expr, pts, self.dim, name=kind, network=self, connected=connected)
 
+    def power_spectrum(self, method: str = "auto") -> "PowerSpectrum":
+        r"""The power spectrum :math:`G(p) = \int d^dx\, e^{-ip\cdot x} G^{(2)}(x, 0)` (see :mod:`nnsym.spectra`):
+        the delta-function rule for :math:`F(b)\cos(b\cdot x + c)` neurons, a Fourier transform otherwise.
+
+        >>> from nnsym import zoo
+        >>> zoo.cauchy_net().power_spectrum().method
+        'delta rule'
+        """
+        from .spectra import power_spectrum
+
+        return power_spectrum(self, method=method)
+
     def neuron_correlator(self, n: int) -> Correlator:
         r"""The neuron correlator :math:`H^{(n)}_{i\dots i}(x_1..x_n) = E[h(x_1)\cdots h(x_n)]` (one neuron)."""
         n = _check_n(n)

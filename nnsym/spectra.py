@@ -1,0 +1,640 @@
+r"""Momentum space: power spectra of translation-invariant 2-point functions.
+
+Fourier convention (NOTES.md):
+
+.. math:: G(p) = \int d^dx\, e^{-i p\cdot x}\, G^{(2)}(x, 0),\qquad
+          G^{(2)}(x, y) = \int\frac{d^dp}{(2\pi)^d}\, e^{i p\cdot(x-y)}\, G(p).
+
+Two routes, both working on the expression:
+
+1. **The delta-function rule** for input layers :math:`h(x) = F(b)\cos(\alpha\, b\cdot x + c)`,
+   :math:`c\sim U[-\pi,\pi]` (read off the network's neuron by :func:`cos_layer`; ``F`` may
+   depend on further parameters, which are averaged). With :math:`\omega = \alpha b` of
+   normalised density :math:`P_\omega` and :math:`C = N\,E[a^2]`,
+
+   .. math:: G(p) = \frac{C\,(2\pi)^d}{4}\Big[P_\omega(p)\,\overline{F^2}(p/\alpha)
+             + P_\omega(-p)\,\overline{F^2}(-p/\alpha)\Big],
+
+   with cutoff regions kept as ``Piecewise``. It needs no position-space closed form.
+2. **A Fourier transform of** :math:`G^{(2)}` otherwise: in d = 1 a cosine transform, in
+   d >= 2 the radial (Hankel) transform
+
+   .. math:: G(p) = (2\pi)^{d/2}|p|^{1-d/2}\int_0^\infty dr\, r^{d/2} J_{d/2-1}(|p| r)\, g(r),
+
+   done by sympy where it can (every closed form is checked against numerical
+   integration first; sympy's ``inverse_fourier_transform`` is never used) and
+   numerically otherwise, marked as such (``is_exact = False``, ``method = "numeric"``).
+
+>>> import sympy as sp, nnsym as ns
+>>> S = ns.power_spectrum(ns.zoo.cauchy_net())
+>>> S.expr                                    # doctest: +SKIP
+m*sigma_a**2/(m**2 + p**2)
+>>> m, sa, p = sp.Symbol("m", positive=True), sp.Symbol("sigma_a", positive=True), S.momentum
+>>> sp.simplify(S.expr - sa**2 * m / (p**2 + m**2))
+0
+>>> S.method
+'delta rule'
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+import numpy as np
+import sympy as sp
+
+from .distributions import NormalLaw, RandomSymbol, RandomVector, UniformLaw, random_atoms
+from .expectation import affine, expectation, is_exact, ones_vector
+from .vectors import Dot, ScalarPoint, VectorSymbol, expand_dot, linear_coefficients, vector_atoms
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .correlators import Correlator
+    from .networks import Network
+
+__all__ = [
+    "PowerSpectrum",
+    "power_spectrum",
+    "cos_layer",
+    "CosLayer",
+    "NotACosLayer",
+    "radial_fourier",
+    "momentum_symbol",
+]
+
+
+class NotACosLayer(ValueError):
+    """The network's neuron is not of the form F(b) cos(alpha b.x + c) with a uniform phase c."""
+
+
+# ----------------------------------------------------------------------------- the F(b) cos(b.x + c) form
+@dataclass
+class CosLayer:
+    r"""A neuron :math:`h = F(b,\theta')\cos(\alpha\, b\cdot x + s\,c + \text{const})` read off a network.
+
+    ``freq`` is :math:`b` (scalar in d = 1, else a vector), ``alpha`` its coefficient,
+    ``phase`` the uniform phase :math:`c`, ``others`` the parameters :math:`\theta'` of ``F``
+    other than ``b``.
+    """
+
+    network: Any
+    F: sp.Expr
+    freq: Any
+    alpha: sp.Expr
+    phase: RandomSymbol
+    phase_coeff: sp.Expr
+    others: tuple = ()
+
+    @property
+    def dim(self):
+        if self.network is not None:
+            return self.network.dim
+        return self.freq.dim if isinstance(self.freq, RandomVector) else sp.S.One
+
+    def F2(self, k) -> sp.Expr:
+        r""":math:`E_{\theta'}[F(b,\theta')^2]` at :math:`b = k`."""
+        F2 = self.F**2
+        if self.others:
+            F2 = expectation(F2, over=self.others)
+        return F2.xreplace({self.freq: k}) if isinstance(self.freq, RandomSymbol) else _subs_vector(F2, self.freq, k)
+
+    def frequency_density(self, k) -> sp.Expr:
+        r"""Normalised density of :math:`\omega = \alpha b` at ``k``: :math:`P_b(k/\alpha)/|\alpha|^d`."""
+        b, al, d = self.freq, self.alpha, sp.sympify(self.dim)
+        u = k / al
+        jac = 1 / sp.Abs(al) ** d
+        if isinstance(b, RandomSymbol):
+            return jac * b.law.pdf(u)
+        law = b.law
+        if law.joint:
+            if not hasattr(law, "vector_pdf"):
+                raise NotACosLayer(f"the joint law {law} of {b} has no vector_pdf")
+            return jac * law.vector_pdf(u)
+        if isinstance(law, NormalLaw):
+            mu, var = law.params
+            w = u - mu * ones_vector(b.dim) if mu != 0 else u
+            return jac * (2 * sp.pi * var) ** (-d / 2) * sp.exp(-Dot(w, w) / (2 * var))
+        if not d.is_Integer:
+            raise NotACosLayer(f"the density of {b} (i.i.d. {law} components) needs an integer dimension, got d = {d}")
+        return jac * sp.Mul(*[law.pdf(u[j]) for j in range(int(d))])
+
+
+def _subs_vector(expr, b, k):
+    """Replace the vector ``b`` by the vector expression ``k`` (Dot re-canonicalises)."""
+    return expr.xreplace({b: k})
+
+
+def cos_layer(net: "Network") -> CosLayer:
+    r"""Read :math:`h(x) = F(b)\cos(\alpha\,b\cdot x + s c + \text{const})` off ``net.neuron``.
+
+    Conditions (each violation raises :class:`NotACosLayer` naming it): the input
+    enters through one cos (or sin) factor only; its argument is affine in the
+    parameters with one frequency parameter ``b`` (coefficient :math:`\alpha x`) and
+    one phase ``c`` with a uniform law whose period matches (:math:`s(h-l)\in 2\pi\mathbb Z`),
+    ``c`` not shared and not in ``F``; the readout is independent of the neuron.
+
+    >>> import nnsym as ns
+    >>> L = cos_layer(ns.zoo.free_scalar(3)); L.F, L.freq, L.phase
+    (1/sqrt(m**2 + Dot(b, b)), b, c)
+    """
+    from .networks import Network
+
+    if not isinstance(net, Network):
+        raise TypeError(f"cos_layer needs an nnsym.Network, got {type(net).__name__}")
+    x = net.input
+    if net.readout in random_atoms(net.neuron):
+        raise NotACosLayer(f"the readout {net.readout} also appears in the neuron")
+    trig = [f for f in sp.Mul.make_args(net.neuron) if x in f.free_symbols]
+    if len(trig) != 1 or not isinstance(trig[0], (sp.cos, sp.sin)):
+        raise NotACosLayer(f"the input must enter through a single cos(...) factor, got {net.neuron}")
+    (t,) = trig
+    F = sp.Mul(*[f for f in sp.Mul.make_args(net.neuron) if f is not t])
+    A = affine(t.args[0])
+    if A is None:
+        raise NotACosLayer(f"the argument of {t} is not affine in the parameters")
+    if x in A.const.free_symbols or random_atoms(A.const):
+        raise NotACosLayer(f"the input appears outside b.x in {t.args[0]}")
+    freq = [(p, c) for p, c in list(A.scal.items()) + list(A.vec.items()) if x in sp.sympify(c).free_symbols]
+    phases = [(p, c) for p, c in A.scal.items() if x not in sp.sympify(c).free_symbols]
+    if len(freq) != 1:
+        raise NotACosLayer(f"need exactly one frequency parameter multiplying the input in {t.args[0]}")
+    b, cb = freq[0]
+    if isinstance(b, RandomVector):
+        coeffs = linear_coefficients(cb)
+        if set(coeffs) != {x} or vector_atoms(coeffs[x]):
+            raise NotACosLayer(f"the frequency term must be alpha*{b}.{x}, got Dot({b}, {cb})")
+        alpha = coeffs[x]
+    else:
+        alpha = sp.cancel(cb / x)
+        if x in alpha.free_symbols:
+            raise NotACosLayer(f"the frequency term must be alpha*{b}*{x}, got {cb}*{b}")
+    if alpha.free_symbols & (random_atoms(alpha) | {x}) or alpha == 0:
+        raise NotACosLayer(f"the frequency coefficient {alpha} must be a non-zero constant")
+    if len(phases) != 1:
+        raise NotACosLayer(f"need exactly one uniform phase parameter in {t.args[0]}, got {[p for p, _ in phases]}")
+    c, s = phases[0]
+    if not isinstance(c.law, UniformLaw):
+        raise NotACosLayer(f"the phase {c} must be uniform (c ~ U[-pi, pi]); it is {c.law}")
+    lo, hi = c.law.params
+    k = sp.simplify(s * (hi - lo) / (2 * sp.pi))
+    if not (k.is_integer and k != 0):
+        raise NotACosLayer(f"the phase {s}*{c} with {c} ~ U[{lo}, {hi}] is not uniform on a full period")
+    if c in net.shared:
+        raise NotACosLayer(f"the phase {c} is shared by all neurons")
+    if c in random_atoms(F) or x in F.free_symbols:
+        raise NotACosLayer(f"the amplitude {F} must not depend on the phase or the input")
+    others = tuple(sorted(random_atoms(F) - {b}, key=sp.default_sort_key))
+    return CosLayer(net, F, b, alpha, c, s, others)
+
+
+# ----------------------------------------------------------------------------- numerics
+def _sphere_area(d: int) -> float:
+    return 2 * math.pi ** (d / 2) / math.gamma(d / 2)
+
+
+def radial_fourier(f: Callable[[np.ndarray], np.ndarray], k: float, d: int, breaks: Sequence[float] = (),
+                   support: float | None = None) -> float:
+    r"""Numerical :math:`\int_{\mathbb R^d} d^dx\,e^{-ik\cdot x} f(|x|)` for a radial ``f`` (numpy callable of r):
+
+    .. math:: (2\pi)^{d/2} k^{1-d/2}\int_0^\infty dr\, r^{d/2} J_{d/2-1}(kr) f(r)
+              \quad(\text{at } k = 0:\ |S^{d-1}|\int_0^\infty r^{d-1} f(r)\,dr).
+
+    ``breaks`` are radii where ``f`` is not smooth; ``support`` (if given) is a radius
+    beyond which ``f`` vanishes. The tail to infinity uses QAWF (d = 1, 3) or
+    ``mpmath.quadosc``.
+
+    >>> import numpy as np
+    >>> round(radial_fourier(lambda r: np.exp(-r), 1.0, 1), 10)     # 2/(1 + k^2)
+    1.0
+    """
+    from scipy import integrate, special
+
+    k = abs(float(k))
+    d = int(d)
+    ff = lambda r: float(f(np.asarray(r, dtype=float)))  # noqa: E731
+    if k == 0.0:
+        kern = lambda r: _sphere_area(d) * r ** (d - 1) * ff(r)  # noqa: E731
+    elif d == 1:
+        kern = lambda r: 2.0 * math.cos(k * r) * ff(r)  # noqa: E731
+    elif d == 3:
+        kern = lambda r: 4 * math.pi / k * r * math.sin(k * r) * ff(r)  # noqa: E731
+    else:
+        nu = d / 2 - 1
+        kern = lambda r: (2 * math.pi) ** (d / 2) * k ** (1 - d / 2) * r ** (d / 2) * special.jv(nu, k * r) * ff(r)  # noqa: E731
+    edges = sorted({0.0, *[float(b) for b in breaks if 0 < float(b) < (support or math.inf)]})
+    if support is not None:
+        edges.append(float(support))
+    total = 0.0
+    for a, b in zip(edges[:-1], edges[1:]):
+        n_osc = int(k * (b - a) / math.pi) + 1
+        sub = np.linspace(a, b, min(n_osc, 200) + 1)
+        for s0, s1 in zip(sub[:-1], sub[1:]):
+            total += integrate.quad(kern, s0, s1, limit=200, epsabs=1e-13, epsrel=1e-11)[0]
+    if support is not None:
+        return total
+    a = edges[-1]
+    if k == 0.0:
+        return total + integrate.quad(kern, a, np.inf, limit=500, epsabs=1e-13)[0]
+    if d == 1:
+        return total + 2.0 * integrate.quad(ff, a, np.inf, weight="cos", wvar=k, limlst=200)[0] if a == 0 else \
+            total + 2.0 * _qawf(ff, a, k, "cos")
+    if d == 3:
+        g = lambda r: 4 * math.pi / k * r * ff(r)  # noqa: E731
+        return total + _qawf(g, a, k, "sin")
+    return total + _oscillatory_tail(kern, a, math.pi / k)
+
+
+def _oscillatory_tail(kern, a: float, half: float, max_chunks: int = 400) -> float:
+    """int_a^oo kern by half-period chunks; Shanks acceleration if the chunks decay slowly."""
+    from scipy import integrate
+
+    partial, s, small = [], 0.0, 0
+    for j in range(max_chunks):
+        c = integrate.quad(kern, a + j * half, a + (j + 1) * half, limit=100, epsabs=1e-15, epsrel=1e-12)[0]
+        s += c
+        partial.append(s)
+        small = small + 1 if abs(c) <= 1e-14 * max(1.0, abs(s)) else 0
+        if small >= 3:
+            return s
+    import mpmath
+
+    table = mpmath.shanks([mpmath.mpf(v) for v in partial[-40:]])
+    return float(table[-1][-1])
+
+
+def _qawf(g, a, k, kind):
+    """int_a^oo g(r) cos/sin(k r) dr via QAWF on a shifted variable."""
+    from scipy import integrate
+
+    ca, sa = math.cos(k * a), math.sin(k * a)
+    c = integrate.quad(lambda u: g(a + u), 0, np.inf, weight="cos", wvar=k, limlst=200)[0]
+    s = integrate.quad(lambda u: g(a + u), 0, np.inf, weight="sin", wvar=k, limlst=200)[0]
+    if kind == "cos":  # cos(k(a+u)) = cos(ka)cos(ku) - sin(ka)sin(ku)
+        return ca * c - sa * s
+    return sa * c + ca * s
+
+
+# ----------------------------------------------------------------------------- the spectrum object
+def momentum_symbol(dim: int | sp.Expr, name: str = "p") -> sp.Symbol:
+    """The momentum ``p``: a real scalar in d = 1, a :class:`VectorSymbol` otherwise.
+
+    >>> momentum_symbol(1), momentum_symbol(3).dim
+    (p, 3)
+    """
+    dim = sp.sympify(dim)
+    return ScalarPoint(name) if dim == 1 else VectorSymbol(name, dim)
+
+
+def _sq(v):
+    return Dot(v, v) if vector_atoms(v) else v**2
+
+
+class PowerSpectrum:
+    r"""The power spectrum :math:`G(p)` of a translation-invariant 2-point function.
+
+    Attributes
+    ----------
+    expr : sympy expression in ``momentum`` (``Piecewise`` for cutoffs); for a
+        numeric spectrum an unevaluated ``Integral`` (the radial transform).
+    momentum : the symbol :math:`p` (a scalar in d = 1, a vector otherwise).
+    dim : d.
+    method : ``"delta rule"``, ``"fourier (sympy)"``, ``"hankel (sympy)"`` or ``"numeric"``.
+    is_exact : False for a numeric spectrum (``evaluate`` then integrates and warns).
+    zero_mode : :math:`c_0` with an extra :math:`(2\pi)^d c_0\,\delta^{(d)}(p)` (a constant
+        in :math:`G^{(2)}`, e.g. from an output bias); not included in ``expr``.
+
+    >>> import numpy as np, nnsym as ns
+    >>> S = ns.zoo.cauchy_net().power_spectrum()
+    >>> S.evaluate(np.array([[0.0], [1.0]]), sigma_a=1.0, m=1.0)      # sigma_a^2 m/(p^2 + m^2)
+    array([1. , 0.5])
+    >>> X = np.array([[[0.0], [1.0]]])                                  # (sigma_a^2/2) e^{-m|x-y|}
+    >>> bool(abs(S.position_space(X, sigma_a=1.0, m=1.0)[0] - np.exp(-1) / 2) < 1e-9)
+    True
+    """
+
+    def __init__(self, expr, momentum, dim, method: str, network=None, correlator=None,
+                 zero_mode=0, position=None, notes: str = ""):
+        self.expr = sp.sympify(expr)
+        self.momentum = momentum
+        self.dim = sp.sympify(dim)
+        self.method = method
+        self.network = network
+        self.correlator = correlator
+        self.zero_mode = sp.sympify(zero_mode)
+        self._position = position  # (g expression, x symbol) for the numeric route
+        self.notes = notes
+        self._cache: dict = {}
+
+    @property
+    def is_exact(self) -> bool:
+        return self.method != "numeric" and is_exact(self.expr)
+
+    @property
+    def free_parameters(self) -> list:
+        syms = self.expr.free_symbols - {self.momentum}
+        if not self.dim.is_Integer:
+            syms -= {self.dim}
+        return sorted((s for s in syms if not isinstance(s, sp.Dummy) and s.name != "1_d"), key=sp.default_sort_key)
+
+    def __repr__(self):
+        tag = "" if self.is_exact else " (numeric)"
+        return f"PowerSpectrum[{self.method}]{tag}(G(p) = {self.expr})"
+
+    def latex(self) -> str:
+        note = "" if self.is_exact else r" \quad \text{(numeric)}"
+        return r"G(%s) = %s%s" % (sp.latex(self.momentum), sp.latex(self.expr), note)
+
+    def _repr_latex_(self):
+        return "$\\displaystyle " + self.latex() + "$"
+
+    def subs(self, *args, **kwargs) -> "PowerSpectrum":
+        return PowerSpectrum(self.expr.subs(*args, **kwargs), self.momentum, self.dim, self.method, self.network,
+                             self.correlator, self.zero_mode.subs(*args, **kwargs), self._position, self.notes)
+
+    # ------------------------------------------------------------------ numbers
+    def _momenta(self, P):
+        P = np.asarray(P, dtype=float)
+        if self.dim == 1 and (P.ndim == 0 or P.shape[-1] != 1):
+            P = P[..., None]
+        if P.ndim < 1:
+            raise ValueError(f"momenta must have shape (..., d), got {P.shape}")
+        if self.dim.is_Integer and P.shape[-1] != int(self.dim):
+            raise ValueError(f"momenta must have shape (..., {self.dim}) in d = {self.dim}, got {P.shape}")
+        return P
+
+    def evaluate(self, P, **values) -> np.ndarray:
+        r""":math:`G(p)` at momenta ``P`` of shape ``(..., d)`` (in d = 1 also ``(...,)``); returns ``P.shape[:-1]``.
+
+        Hyper-parameters by name. A numeric spectrum is integrated here (``NumericWarning``).
+        """
+        from .kernels import NumericWarning, evaluate as _evaluate
+
+        P = self._momenta(P)
+        if self.method != "numeric":
+            return _evaluate(self.expr, (self.momentum,), self.dim, P[..., None, :], values, self._cache)
+        g, xs = self._position
+        D = P.shape[-1]
+        f = _radial_numpy(g, xs, D, values, self.dim)
+        warnings.warn("power spectrum evaluated by numerical radial Fourier transform (no closed form)",
+                      NumericWarning, stacklevel=2)
+        ks = np.linalg.norm(P.reshape(-1, D), axis=-1)
+        out = np.array([radial_fourier(f, k, D) for k in ks])
+        return out.reshape(P.shape[:-1])
+
+    def position_space(self, X, **values) -> np.ndarray:
+        r"""Numerical inverse transform :math:`G^{(2)}(x,y) = \int\frac{d^dp}{(2\pi)^d}e^{ip\cdot(x-y)}G(p)`
+        at point pairs ``X`` of shape ``(..., 2, d)`` (isotropic spectra; numeric, marked by a warning).
+        The zero mode adds :math:`c_0`."""
+        from .kernels import NumericWarning
+
+        X = np.asarray(X, dtype=float)
+        if X.ndim < 2 or X.shape[-2] != 2:
+            raise ValueError(f"point pairs must have shape (..., 2, d), got {X.shape}")
+        D = X.shape[-1]
+        r = np.linalg.norm((X[..., 0, :] - X[..., 1, :]).reshape(-1, D), axis=-1)
+        f, breaks, support = self._radial_spectrum(D, values)
+        warnings.warn("position space computed by numerical inverse Fourier transform", NumericWarning, stacklevel=2)
+        c0 = float(_num(self.zero_mode, values, D, self.dim))
+        out = np.array([radial_fourier(f, rr, D, breaks, support) for rr in r]) / (2 * math.pi) ** D + c0
+        return out.reshape(X.shape[:-2])
+
+    def _radial_spectrum(self, D: int, values):
+        """G as a numpy function of |p| (isotropic spectra), its break points and support."""
+        p = self.momentum
+        k = sp.Symbol("k_", positive=True)
+        e = self.expr
+        if isinstance(p, VectorSymbol):
+            e = expand_dot(e).xreplace({Dot(p, p): k**2})
+            if p in e.free_symbols:
+                raise ValueError("position_space needs an isotropic spectrum (a function of |p| only)")
+        else:
+            e = e.subs(p, k)
+        e = e.subs(_value_map(e, values, D, self.dim))
+        breaks, support = _piecewise_breaks(e, k)
+        fn = sp.lambdify([k], e, modules=["numpy", "scipy"])
+        return (lambda r: np.real(fn(r))), breaks, support
+
+
+def _value_map(e, values, D, dsym, keep=("k_", "r_")):
+    out = {}
+    for s in e.free_symbols:
+        if s.name in keep:
+            continue
+        if s.name in values:
+            out[s] = values[s.name]
+        elif not sp.sympify(dsym).is_Integer and s == dsym:
+            out[s] = D
+    missing = sorted(s.name for s in e.free_symbols - set(out) if not isinstance(s, sp.Dummy) and s.name not in keep)
+    if missing:
+        raise ValueError(f"missing value(s) for {', '.join(missing)}")
+    return out
+
+
+def _num(e, values, D, dsym):
+    e = sp.sympify(e)
+    return complex(e.subs(_value_map(e, values, D, dsym)).evalf()).real if e.free_symbols else complex(e).real
+
+
+def _piecewise_breaks(e, k):
+    """Radii where a Piecewise in ``k`` switches, and the support radius if it vanishes beyond."""
+    breaks = set()
+    for pw in e.atoms(sp.Piecewise):
+        for _, cond in pw.args:
+            for rel in cond.atoms(sp.core.relational.Relational):
+                try:
+                    sols = sp.solve(sp.Eq(rel.lhs, rel.rhs), k)
+                except Exception:  # noqa: BLE001
+                    continue
+                for s in sols:
+                    if s.is_number and s.is_real and s > 0:
+                        breaks.add(float(s))
+    support = None
+    if breaks:
+        big = max(breaks) * 1.5 + 1.0
+        try:
+            if all(float(sp.Abs(e.subs(k, big * t))) == 0.0 for t in (1.0, 3.7, 11.3)):
+                support = max(breaks)
+        except TypeError:
+            pass
+    return sorted(breaks), support
+
+
+def _radial_numpy(g, x, D, values, dsym):
+    """g(x) (isotropic, closed form) as a numpy function of r."""
+    r = sp.Symbol("r_", positive=True)
+    if isinstance(x, VectorSymbol):
+        e = expand_dot(g).xreplace({Dot(x, x): r**2})
+    else:
+        e = g.subs(x, r)
+    e = e.subs(_value_map(e, values, D, dsym))
+    fn = sp.lambdify([r], e, modules=["numpy", "scipy"])
+    return lambda rr: np.real(fn(rr))
+
+
+# ----------------------------------------------------------------------------- route 1: the delta rule
+def _delta_rule(net, p) -> PowerSpectrum:
+    L = cos_layer(net)
+    d = sp.sympify(net.dim)
+    if net.readout in net.shared:
+        pass  # E[a_i a_j] E[h_i h_j] = 0 for i != j anyway: independent phases
+    C = net.width * net.readout.law.moment(2)
+    two_pi_d = (2 * sp.pi) ** d
+    plus = L.frequency_density(p) * L.F2(p / L.alpha)
+    minus = L.frequency_density(-p) * L.F2(-p / L.alpha)
+    plus, minus = _tidy_piece(plus), _tidy_piece(minus)
+    both = 2 * plus if _same(plus, minus) else plus + minus
+    expr = _tidy_piece(sp.piecewise_fold(C * two_pi_d / 4 * both))
+    zero = 0 if net.bias is None else net.bias.law.moment(2)
+    notes = (f"delta rule: h = F cos(alpha b.x + c) with F = {L.F}, b = {L.freq} ~ {L.freq.law}, "
+             f"alpha = {L.alpha}, phase {L.phase} ~ {L.phase.law}")
+    return PowerSpectrum(expr, p, d, "delta rule", network=net, zero_mode=zero, notes=notes)
+
+
+def _same(a, b) -> bool:
+    if a == b:
+        return True
+    try:
+        return sp.expand(a - b) == 0
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _tidy_piece(e):
+    """Cheap tidying of a small expression, piece by piece for a Piecewise."""
+    e = sp.sympify(e)
+    if isinstance(e, sp.Piecewise):
+        return sp.Piecewise(*[(_tidy_piece(v), c) for v, c in e.args])
+    try:
+        e = sp.cancel(e)
+    except Exception:  # noqa: BLE001 -- cancel does not know every function
+        pass
+    e = sp.powsimp(sp.factor_terms(e), combine="exp")
+    return sp.factor_terms(e)
+
+
+# ----------------------------------------------------------------------------- route 2: Fourier transform of G2
+def _position_profile(G):
+    """``g(x) = G^(2)(x, 0)`` and the symbol ``x``."""
+    x1, x2 = G.points
+    g = G.expr.xreplace({x2: sp.S.Zero})
+    return g, x1
+
+
+def _fourier_route(G, p, allow_numeric=True, time_limit_s: float = 30) -> PowerSpectrum:
+    from .checks import random_values, time_limit
+    from .symmetries import is_translation_invariant
+
+    if G.n != 2:
+        raise ValueError(f"a power spectrum needs a 2-point function, got a {G.n}-point function")
+    ti = is_translation_invariant(G)
+    if ti.holds is not True:
+        raise ValueError(f"the 2-point function is not translation invariant, so it has no power spectrum: {ti.evidence}")
+    if not G.is_exact:
+        raise NotImplementedError(
+            "the 2-point function has no closed form and the network is not of the form F(b) cos(b.x + c) "
+            "(the delta rule): a numeric Fourier transform of a numeric G^(2) is not implemented")
+    d = sp.sympify(G.dim)
+    g, x = _position_profile(G)
+    r = sp.Symbol("r", positive=True)
+    k = sp.Symbol("k", positive=True)
+    if isinstance(x, VectorSymbol):
+        gr = expand_dot(g).xreplace({Dot(x, x): r**2})
+        if x in gr.free_symbols:
+            raise NotImplementedError("only isotropic 2-point functions (functions of |x - y|) are transformed in d >= 2")
+    else:
+        gr = g.subs(x, r)
+        gm = g.subs(x, -r)
+        if not _same(sp.expand(gr), sp.expand(gm)):
+            raise NotImplementedError("a 2-point function that is not even in x - y (d = 1) is not transformed")
+    # symbolic attempt
+    closed, method = None, "numeric"
+    try:
+        with time_limit(time_limit_s):
+            if d == 1:
+                integrand, pref = 2 * sp.cos(k * r) * gr, 1
+                method = "fourier (sympy)"
+            elif d == 3:
+                integrand, pref = r * sp.sin(k * r) * gr, 4 * sp.pi / k
+                method = "hankel (sympy)"
+            else:
+                nu = d / 2 - 1
+                integrand, pref = r ** (d / 2) * sp.besselj(nu, k * r) * gr, (2 * sp.pi) ** (d / 2) * k ** (1 - d / 2)
+                method = "hankel (sympy)"
+            res = sp.integrate(integrand, (r, 0, sp.oo), conds="none")
+        if not res.has(sp.Integral) and not res.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+            closed = sp.simplify(pref * res)
+    except Exception:  # noqa: BLE001 -- sympy failed or timed out: numeric
+        closed = None
+    if closed is not None:
+        ok = True
+        dims = [int(d)] if d.is_Integer else [2, 3]
+        syms = (closed.free_symbols | gr.free_symbols) - {k, r} - ({d} if not d.is_Integer else set())
+        for trial in range(2):
+            vals = random_values(syms, seed=trial)
+            for D in dims:
+                sub = {**vals, **({d: D} if not d.is_Integer else {})}
+                kv = 0.4 + 0.9 * trial + 0.3 * D
+                exact = complex(closed.subs(sub).subs(k, kv).evalf())
+                fnum = sp.lambdify([r], gr.subs(sub), modules=["numpy", "scipy"])
+                approx = radial_fourier(lambda rr: np.real(fnum(rr)), kv, D)
+                if not abs(exact - approx) <= 1e-6 * max(1.0, abs(approx)):
+                    ok = False
+        if ok:
+            expr = closed.subs(k, sp.sqrt(_sq(p)) if isinstance(p, VectorSymbol) else p)
+            if d == 1 and not _same(closed.subs(k, p), closed.subs(k, -p)):
+                expr = closed.subs(k, sp.Abs(p))
+            expr = sp.powsimp(sp.factor_terms(expr), combine="exp")
+            return PowerSpectrum(expr, p, d, method, network=G.network, correlator=G,
+                                 notes=f"transform of G^(2)(x, 0) = {g}, checked numerically")
+    if not allow_numeric:
+        raise NotImplementedError(f"no closed-form Fourier transform of {g}")
+    placeholder = sp.Integral(sp.exp(-sp.I * _dotp(p, x)) * g, x)
+    return PowerSpectrum(placeholder, p, d, "numeric", network=G.network, correlator=G, position=(g, x),
+                         notes=f"no closed form for the transform of {g}: numerical radial transform")
+
+
+def _dotp(p, x):
+    return Dot(p, x) if isinstance(x, VectorSymbol) else p * x
+
+
+def power_spectrum(obj: "Network | Correlator", method: str = "auto", momentum: str = "p") -> PowerSpectrum:
+    r"""The power spectrum :math:`G(p)=\int d^dx\,e^{-ip\cdot x}G^{(2)}(x,0)` of a network or a 2-point :class:`Correlator`.
+
+    ``method``: ``"auto"`` (the delta rule when the network's neuron is
+    :math:`F(b)\cos(\alpha b\cdot x + c)`, else a Fourier transform of :math:`G^{(2)}`),
+    ``"delta"`` or ``"fourier"``. For the delta rule,
+
+    .. math:: G(p) = \frac{N E[a^2](2\pi)^d}{4}\big[P_\omega F^2|_{b=p/\alpha} + P_\omega F^2|_{b=-p/\alpha}\big].
+
+    >>> import nnsym as ns
+    >>> ns.power_spectrum(ns.zoo.free_scalar(3)).expr
+    Piecewise((3*pi**2*sigma_a**2/(Lambda**3*(m**2 + Dot(p, p))), Lambda**2 >= Dot(p, p)), (0, True))
+    >>> ns.power_spectrum(ns.zoo.gauss_net(2)).method        # not a cos layer: Hankel transform of G^(2)
+    'hankel (sympy)'
+    """
+    from .correlators import Correlator
+    from .networks import Network
+
+    if method not in ("auto", "delta", "fourier"):
+        raise ValueError(f"method must be 'auto', 'delta' or 'fourier', got {method!r}")
+    if isinstance(obj, Network):
+        p = momentum_symbol(obj.dim, momentum)
+        if method in ("auto", "delta"):
+            try:
+                return _delta_rule(obj, p)
+            except NotACosLayer as exc:
+                if method == "delta":
+                    raise ValueError(f"the delta rule does not apply: {exc}") from exc
+        return _fourier_route(obj.correlator(2), p)
+    if isinstance(obj, Correlator):
+        p = momentum_symbol(obj.dim, momentum)
+        if method == "delta":
+            if obj.network is None or obj.n != 2:
+                raise ValueError("the delta rule needs the network of a 2-point function")
+            try:
+                return _delta_rule(obj.network, p)
+            except NotACosLayer as exc:
+                raise ValueError(f"the delta rule does not apply: {exc}") from exc
+        return _fourier_route(obj, p)
+    raise TypeError(f"power_spectrum needs a Network or a 2-point Correlator, got {type(obj).__name__}")
