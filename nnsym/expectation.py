@@ -418,6 +418,18 @@ def _real_part(expr):
     return sp.Add(*out).xreplace({v: k for k, v in reals.items()})
 
 
+def _expand_polynomial_factors(e):
+    """Multiply out integer powers of sums that contain parameters, at the top level only (terms and
+    factors), never inside function arguments (exp(-(w x + b)^2) must stay a function of one form)."""
+    if e.is_Add:
+        return sp.Add(*[_expand_polynomial_factors(a) for a in e.args])
+    if e.is_Mul:
+        return sp.Mul(*[_expand_polynomial_factors(a) for a in e.args])
+    if e.is_Pow and e.exp.is_Integer and e.exp > 1 and e.base.is_Add and random_atoms(e.base):
+        return sp.expand(e, deep=False, power_exp=False)
+    return e
+
+
 def expectation(expr, over=None) -> sp.Expr:
     r"""Exact :math:`E[\mathrm{expr}]` over its random parameters (or those in ``over``).
 
@@ -435,6 +447,9 @@ def expectation(expr, over=None) -> sp.Expr:
         from .gaussian import rewrite_rectifiers
 
         expr = rewrite_rectifiers(expr)
+    # powers of sums with parameters, e.g. (w x + b)^3 of a Hermite neuron, are multiplied out
+    # (Wick/Isserlis then acts through the moments); function arguments are left alone
+    expr = _expand_polynomial_factors(expr)
     expanded = sp.expand(expr, power_exp=False, log=False, deep=False)
     result = _nice_exponentials(sp.Add(*[_term_expectation(term) for term in sp.Add.make_args(expanded)]))
     if not expr.has(sp.I):  # a real integrand has a real expectation
