@@ -85,9 +85,10 @@ def clear_cache() -> None:
 
     A network's own correlator cache lives on the network; build a new one to start afresh.
     """
+    import importlib
+
     import sympy
 
-    from . import expectation as _e
-
     sympy.core.cache.clear_cache()
-    _e._scalar_transform_cached.cache_clear()
+    # the module, not the function nnsym.expectation that shadows it as a package attribute
+    importlib.import_module("nnsym.expectation")._scalar_transform_cached.cache_clear()

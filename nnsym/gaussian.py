@@ -82,6 +82,32 @@ class GaussianExpectation(Expectation):
         return r"\mathbb{E}_{(%s)\sim\mathcal{N}(\mu, C)}\left[%s\right]" % (zs, printer._print(self.integrand))
 
 
+class Correlation(sp.Function):
+    r"""The correlation coefficient :math:`k_{12}/\sqrt{k_{11}k_{22}}` of a Gaussian pair.
+
+    One object, so :math:`\arccos\rho` and :math:`\sqrt{1-\rho^2}` use the same number; equal to 1
+    on the diagonal (symbolically), and clipped to [-1, 1] when evaluated (Cauchy-Schwarz: only
+    rounding can leave that interval). This keeps deep arc-cosine compositions finite at x = x'.
+    """
+
+    nargs = 3
+    is_real = True
+
+    @classmethod
+    def eval(cls, k12, k11, k22):
+        if k12 == k11 and k11 == k22:
+            return sp.S.One
+        return None
+
+    def _latex(self, printer):
+        k12, k11, k22 = self.args
+        return r"\frac{%s}{\sqrt{%s}}" % (printer._print(k12), printer._print(k11 * k22))
+
+    def _sympystr(self, printer):
+        k12, k11, k22 = self.args
+        return "(%s)/sqrt(%s)" % (printer._print(k12), printer._print(k11 * k22))
+
+
 def rewrite_rectifiers(expr):
     r"""Write :math:`z^n\,\Theta(z)` (n >= 1) as :math:`\max(0, z)^n` before expansion, so ReLU written
     ``z*Heaviside(z)`` and ``Max(0, z)`` are the same function to the engine."""
@@ -252,13 +278,13 @@ def _closed_form(g, zs, mu, C, forms):
         C11, C22, C12 = C[0][0], C[1][1], C[0][1]
         k1, k2 = kinds
         if k1[0] == k2[0] == "erf":
-            return coeff * 2 / sp.pi * sp.asin(2 * C12 / sp.sqrt((1 + 2 * C11) * (1 + 2 * C22)))
+            return coeff * 2 / sp.pi * sp.asin(Correlation(2 * C12, 1 + 2 * C11, 1 + 2 * C22))
         if k1[0] == k2[0] == "sign":
-            return coeff * 2 / sp.pi * sp.asin(C12 / sp.sqrt(C11 * C22))
+            return coeff * 2 / sp.pi * sp.asin(Correlation(C12, C11, C22))
         if k1[0] == k2[0] == "rect" and k1[1] == k2[1]:
             n = k1[1]
             t, J = arccos_J(n)
-            ang = sp.acos(C12 / sp.sqrt(C11 * C22))
+            ang = sp.acos(Correlation(C12, C11, C22))
             return coeff * (C11 * C22) ** sp.Rational(n, 2) * J.subs(t, ang) / (2 * sp.pi)
         if {k1[0], k2[0]} <= {"erf", "sign", "rect"} and "erf" in (k1[0], k2[0]) and (k1[0] != k2[0]):
             pass
@@ -336,7 +362,7 @@ def pair_expectation(f, k11, k12, k22):
 
     >>> k11, k22 = sp.symbols("k11 k22", positive=True); k12 = sp.Symbol("k12", real=True)
     >>> pair_expectation(sp.erf, k11, k12, k22)
-    2*asin(2*k12/(sqrt(2*k11 + 1)*sqrt(2*k22 + 1)))/pi
+    2*asin((2*k12)/sqrt((2*k11 + 1)*(2*k22 + 1)))/pi
     """
     z1, z2 = sp.Dummy("u", real=True), sp.Dummy("v", real=True)
     g = rewrite_rectifiers(sp.sympify(f(z1)) * sp.sympify(f(z2)))
@@ -491,6 +517,58 @@ def _angular_rank2(g, L, P, hyp, m, n=24):
     return vals[0], abs(vals[0] - vals[1])
 
 
+def _angular_rank3(g, L, P, hyp, m, n=16):
+    r"""E[g(L u)], u ~ N(0, I_3), g positively homogeneous of degree P:
+    :math:`E[r^P]\,\tfrac{1}{4\pi}\int g(L\hat u)\,d\Omega` with :math:`E[r^P] = 2^{P/2}\Gamma((3+P)/2)/\Gamma(3/2)`.
+    The sphere is cut along the kink circles :math:`\ell_j\cdot\hat u = 0`: the azimuth at the
+    directions where two circles cross (and where a circle is a meridian), the polar angle at each
+    circle; Gauss-Legendre on every smooth panel."""
+    Ls = np.asarray(L)
+
+    def phi_breaks():
+        br = {0.0, 2 * math.pi}
+        rows = [r for r in Ls if np.linalg.norm(r) > 0]
+        for i in range(len(rows)):
+            a, b, c = rows[i]
+            for t in (math.atan2(-a, b), math.atan2(a, -b)):  # A(phi) = 0
+                br.add(t % (2 * math.pi))
+            for j in range(i + 1, len(rows)):
+                cr = np.cross(rows[i], rows[j])
+                for v in (cr, -cr):
+                    if abs(v[0]) + abs(v[1]) > 0:
+                        br.add(math.atan2(v[1], v[0]) % (2 * math.pi))
+        return sorted(br)
+
+    def integrate(nn):
+        x, w = np.polynomial.legendre.leggauss(nn)
+        br = phi_breaks()
+        total = 0.0
+        for lo, hi in zip(br[:-1], br[1:]):
+            if hi - lo < 1e-15:
+                continue
+            for phi, wp in zip((lo + hi) / 2 + (hi - lo) / 2 * x, (hi - lo) / 2 * w):
+                cp, sphi = math.cos(phi), math.sin(phi)
+                tb = {0.0, math.pi}
+                for r in Ls:
+                    A = r[0] * cp + r[1] * sphi
+                    if A == 0 and r[2] == 0:
+                        continue
+                    t = math.atan2(-r[2], A) % math.pi
+                    if 0 < t < math.pi:
+                        tb.add(t)
+                tb = sorted(tb)
+                th = np.concatenate([(a + b) / 2 + (b - a) / 2 * x for a, b in zip(tb[:-1], tb[1:])])
+                wt = np.concatenate([(b - a) / 2 * w for a, b in zip(tb[:-1], tb[1:])])
+                u = np.stack([np.sin(th) * cp, np.sin(th) * sphi, np.cos(th)])
+                z = Ls @ u
+                gv = np.broadcast_to(g(*[z[j] for j in range(m)], *hyp), th.shape)
+                total += wp * float((wt * np.sin(th)) @ gv)
+        return 2 ** (P / 2) * math.gamma((3 + P) / 2) / math.gamma(1.5) * total / (4 * math.pi)
+
+    hi_, lo_ = integrate(n), integrate(max(6, (2 * n) // 3))
+    return hi_, abs(hi_ - lo_)
+
+
 def _orthant_value(kinds, C, n):
     r"""E[prod f_j(z_j)] for zero-mean z ~ N(0, C): erf(z) = E_eps[sgn(sqrt(2) z + eps)],
     Heaviside = (1 + sgn)/2, then orthant moments."""
@@ -556,10 +634,11 @@ def gaussian_numeric(E: GaussianExpectation, points, Xf, values, dsym=None, max_
                 continue
         lam, V = np.linalg.eigh(covs[p])
         keep = lam > 1e-13 * max(lam.max(), 1e-300)
-        if homog is not None and int(keep.sum()) == 2 and np.all(mus[p] == 0):
+        if homog is not None and int(keep.sum()) in (2, 3) and np.all(mus[p] == 0):
             L = V[:, keep] * np.sqrt(lam[keep])
             hyp = [hv[h] for h in hyper]
-            out[p], e2 = _angular_rank2(g, L, homog, hyp, m)
+            rule = _angular_rank2 if int(keep.sum()) == 2 else _angular_rank3
+            out[p], e2 = rule(g, L, homog, hyp, m)
             err = max(err, e2)
             continue
         if int(keep.sum()) == 1:  # one direction: adaptive quadrature is exact to ~1e-12

@@ -82,6 +82,10 @@ class _Printer(SciPyPrinter):
             return "1/_nn_sqrt(%s)" % self._print(e.base)
         return super()._print_Pow(e, rational=rational)
 
+    def _print_Correlation(self, e):
+        k12, k11, k22 = (self._print(a) for a in e.args)
+        return "numpy.clip((%s)/numpy.sqrt((%s)*(%s)), -1.0, 1.0)" % (k12, k11, k22)
+
     def _print_acos(self, e):
         return "numpy.arccos(_nn_clip1(%s))" % self._print(e.args[0])
 
