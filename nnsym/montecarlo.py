@@ -26,14 +26,14 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 import sympy as sp
 
 from .distributions import RandomVector, numeric_value
 from .kernels import compile_kernel
-from .networks import Network, _check_n, moebius, set_partitions
+from .networks import Network, _check_n, cumulant, width_sum_moment, with_bias
 from .vectors import ScalarPoint
 
 __all__ = ["monte_carlo", "MonteCarloEstimate", "NetworkSampler"]
@@ -125,44 +125,23 @@ def _subset_sums(Y: np.ndarray) -> np.ndarray:
 def _moments_to_estimate(m: np.ndarray, n: int, connected: bool, method: str, N: int, bias_moments) -> np.ndarray:
     """Combine raw subset moments m[mask, p] into the requested correlator."""
     full_mask = (1 << n) - 1
-    parts = set_partitions(range(n))
 
     def mask(B):
         return sum(1 << k for k in B)
 
+    def m_of(B):
+        return m[mask(B)]
+
     if method == "network":
-        if not connected:
-            return m[full_mask]
-        out = 0.0
-        for blocks in parts:
-            out = out + float(moebius(len(blocks))) * np.prod([m[mask(B)] for B in blocks], axis=0)
-        return out
+        return cumulant(range(n), m_of) if connected else m[full_mask]
     # neuron estimator: m are moments of one neuron's a h(x_k)
     if connected:
-        out = 0.0
-        for blocks in parts:
-            out = out + float(moebius(len(blocks))) * np.prod([m[mask(B)] for B in blocks], axis=0)
-        kb = 0.0
-        for blocks in parts:
-            kb += float(moebius(len(blocks))) * math.prod(bias_moments[len(B)] for B in blocks)
-        return N * out + kb
+        return N * cumulant(range(n), m_of) + cumulant(range(n), lambda B: bias_moments[len(B)])
 
-    def full_sum(sub):  # full moment of sum_i a_i h_i over the points in ``sub``
-        if not sub:
-            return 1.0
-        tot = 0.0
-        for blocks in set_partitions(sub):
-            tot = tot + math.prod(N - j for j in range(len(blocks))) * np.prod([m[mask(B)] for B in blocks], axis=0)
-        return tot
+    def partition(blocks):  # distinct i.i.d. neurons per block: the moments factorise
+        return np.prod([m_of(B) for B in blocks], axis=0)
 
-    out = 0.0
-    for sel in range(1 << n):
-        k = bin(sel).count("1")
-        if bias_moments[k] == 0:
-            continue
-        rest = tuple(j for j in range(n) if not sel >> j & 1)
-        out = out + bias_moments[k] * full_sum(rest)
-    return out
+    return with_bias(range(n), lambda sub: width_sum_moment(sub, partition, N), lambda k: bias_moments[k])
 
 
 # ----------------------------------------------------------------------------- the work unit

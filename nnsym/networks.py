@@ -17,6 +17,7 @@ exp(-(x_1 - x_2)**2/2)/2
 from __future__ import annotations
 
 import functools
+import math
 from typing import Iterable
 
 import sympy as sp
@@ -27,7 +28,7 @@ from .distributions import RandomSymbol, RandomVector, is_random, random_atoms
 from .expectation import expectation
 from .vectors import ScalarPoint, VectorSymbol
 
-__all__ = ["Input", "Network", "set_partitions", "moebius"]
+__all__ = ["Input", "Network", "set_partitions", "moebius", "cumulant"]
 
 
 def Input(name: str, d) -> sp.Symbol:
@@ -63,7 +64,26 @@ def set_partitions(items) -> list:
 def moebius(k: int) -> int:
     r"""Moebius function of the partition lattice from a partition with ``k``
     blocks to the finest: :math:`\mu = (-1)^{k-1}(k-1)!`."""
-    return (-1) ** (k - 1) * sp.factorial(k - 1)
+    return (-1) ** (k - 1) * math.factorial(k - 1)
+
+
+def cumulant(items, moment):
+    r"""Joint cumulant by Moebius inversion over set partitions:
+    :math:`\kappa = \sum_\pi (-1)^{|\pi|-1}(|\pi|-1)!\prod_{B\in\pi} m(B)`, for ``moment(B)``
+    sympy expressions or numpy arrays (the numeric layer uses the same sum).
+
+    >>> cumulant((1, 2), lambda B: {(1,): 2, (2,): 3, (1, 2): 7}[B])
+    1
+    """
+    out = 0
+    for blocks in set_partitions(items):
+        term = moebius(len(blocks))
+        for B in blocks:
+            term = term * moment(tuple(B))
+            if getattr(term, "is_zero", False):  # a vanishing block (e.g. an odd moment) ends the product
+                break
+        out = out + term
+    return out
 
 
 def _memo(method):
@@ -81,7 +101,33 @@ def _memo(method):
 
 def _falling(N, k: int):
     r""":math:`N(N-1)\cdots(N-k+1)`, the number of ways to give ``k`` blocks distinct neurons."""
-    return sp.Mul(*[N - j for j in range(k)])
+    return math.prod(N - j for j in range(k))
+
+
+def width_sum_moment(items, partition_moment, N):
+    r"""Full moment of :math:`\sum_{i\le N}` of neuron terms:
+    :math:`\sum_\pi N^{\underline{|\pi|}}\,M(\pi)`, ``partition_moment(blocks)`` the moment with
+    distinct neurons per block (sympy or numpy)."""
+    items = tuple(items)
+    if not items:
+        return 1
+    out = 0
+    for blocks in set_partitions(items):
+        out = out + _falling(N, len(blocks)) * partition_moment(tuple(blocks))
+    return out
+
+
+def with_bias(items, sum_moment, bias_moment):
+    r"""Full moment of :math:`\phi + b_{\rm out}` with an independent bias:
+    :math:`\sum_{S} E[b^{|S|}]\,G_{\rm sum}(x_{S^c})`."""
+    items = tuple(items)
+    out = 0
+    for sel in range(1 << len(items)):
+        rest = tuple(p for j, p in enumerate(items) if not sel >> j & 1)
+        m = bias_moment(len(items) - len(rest))
+        if not getattr(m, "is_zero", False) and m != 0:
+            out = out + m * sum_moment(rest)
+    return out
 
 
 class Network:
@@ -193,12 +239,7 @@ class Network:
     @_memo
     def _sum_moment(self, pts: tuple) -> sp.Expr:
         r"""Full moment of :math:`\sum_i a_i h_i` (no bias), by the set-partition sum."""
-        if not pts:
-            return sp.S.One
-        out = sp.S.Zero
-        for blocks in set_partitions(pts):
-            out += _falling(self.width, len(blocks)) * self._partition_moment(tuple(blocks))
-        return out
+        return sp.sympify(width_sum_moment(pts, self._partition_moment, self.width))
 
     def _bias_moment(self, k: int) -> sp.Expr:
         return sp.S.One if self.bias is None or k == 0 else self.bias.law.moment(k)
@@ -206,43 +247,16 @@ class Network:
     def _full(self, pts: tuple) -> sp.Expr:
         if self.bias is None:
             return self._sum_moment(pts)
-        out = sp.S.Zero
-        n = len(pts)
-        for mask in range(1 << n):
-            rest = tuple(p for j, p in enumerate(pts) if not mask >> j & 1)
-            m = self._bias_moment(n - len(rest))
-            if m != 0:
-                out += m * self._sum_moment(rest)
-        return out
+        return sp.sympify(with_bias(pts, self._sum_moment, self._bias_moment))
 
     def _connected(self, pts: tuple) -> sp.Expr:
-        n = len(pts)
-        if self.iid:
-            # cumulants of a sum of i.i.d. terms add: N kappa(a h(x_1), ..., a h(x_n))
-            kappa = sp.S.Zero
-            for blocks in set_partitions(pts):
-                term = moebius(len(blocks))
-                for B in blocks:
-                    term *= self._neuron_moment(B)
-                    if term == 0:
-                        break
-                kappa += term
-            out = self.width * kappa
+        if self.iid:  # cumulants of a sum of i.i.d. terms add: N kappa(a h(x_1), ..., a h(x_n))
+            out = self.width * cumulant(pts, self._neuron_moment)
         else:
-            out = sp.S.Zero
-            for blocks in set_partitions(pts):
-                term = moebius(len(blocks))
-                for B in blocks:
-                    term *= self._sum_moment(B)
-                    if term == 0:
-                        break
-                out += term
+            out = cumulant(pts, self._sum_moment)
         if self.bias is not None:  # an independent summand adds its own cumulant
-            kb = sp.S.Zero
-            for blocks in set_partitions(range(n)):
-                kb += moebius(len(blocks)) * sp.Mul(*[self._bias_moment(len(B)) for B in blocks])
-            out += kb
-        return out
+            out += cumulant(range(len(pts)), lambda B: self._bias_moment(len(B)))
+        return sp.sympify(out)
 
     # ------------------------------------------------------------------ public
     def correlator(self, n: int, connected: bool = False) -> Correlator:
