@@ -424,18 +424,22 @@ class DensityLaw(Law):
         lo, hi = (float(sp.sympify(b).subs(fv)) for b in self.support)
         return f, lo, hi
 
+    @staticmethod
+    def _map_support(v, lo: float, hi: float):
+        """Map v in (-1, 1) onto the support (lo, hi); returns theta(v) and d theta / d v."""
+        if math.isfinite(lo) and math.isfinite(hi):
+            return (lo + hi) / 2 + (hi - lo) / 2 * v, np.full_like(v, (hi - lo) / 2)
+        if not math.isfinite(lo) and not math.isfinite(hi):
+            return np.tan(np.pi * v / 2), np.pi / 2 / np.cos(np.pi * v / 2) ** 2
+        if math.isfinite(lo):
+            return lo + (1 + v) / (1 - v), 2 / (1 - v) ** 2
+        return hi - (1 - v) / (1 + v), 2 / (1 + v) ** 2
+
     def _grid(self, values, n):
-        """Map v in (-1, 1) onto the support; returns theta(v) and d theta / d v."""
+        """Gauss-Legendre nodes in v mapped onto the support: density, theta, jacobian, weights."""
         f, lo, hi = self._numeric_density(values)
         v, w = np.polynomial.legendre.leggauss(n)
-        if math.isfinite(lo) and math.isfinite(hi):
-            th, jac = (lo + hi) / 2 + (hi - lo) / 2 * v, np.full_like(v, (hi - lo) / 2)
-        elif not math.isfinite(lo) and not math.isfinite(hi):
-            th, jac = np.tan(np.pi * v / 2), np.pi / 2 / np.cos(np.pi * v / 2) ** 2
-        elif math.isfinite(lo):
-            th, jac = lo + (1 + v) / (1 - v), 2 / (1 - v) ** 2
-        else:
-            th, jac = hi - (1 - v) / (1 + v), 2 / (1 + v) ** 2
+        th, jac = self._map_support(v, lo, hi)
         return f, th, jac, w
 
     def quadrature(self, n, values):
@@ -446,14 +450,7 @@ class DensityLaw(Law):
         """Inverse-CDF sampling on a fine grid of the (mapped) support (grid built once)."""
         f, lo, hi = self._numeric_density(values)
         v = np.linspace(-1.0, 1.0, 200001)[1:-1]
-        if math.isfinite(lo) and math.isfinite(hi):
-            th, jac = (lo + hi) / 2 + (hi - lo) / 2 * v, np.full_like(v, (hi - lo) / 2)
-        elif not math.isfinite(lo) and not math.isfinite(hi):
-            th, jac = np.tan(np.pi * v / 2), np.pi / 2 / np.cos(np.pi * v / 2) ** 2
-        elif math.isfinite(lo):
-            th, jac = lo + (1 + v) / (1 - v), 2 / (1 - v) ** 2
-        else:
-            th, jac = hi - (1 - v) / (1 + v), 2 / (1 + v) ** 2
+        th, jac = self._map_support(v, lo, hi)
         dens = np.broadcast_to(f(th), th.shape) * jac  # density in v
         cdf = np.concatenate([[0.0], np.cumsum((dens[1:] + dens[:-1]) / 2 * np.diff(v))])
         cdf /= cdf[-1]
@@ -476,7 +473,23 @@ def _quad_1d(expr, t, lo, hi, vals):
 
 
 # --------------------------------------------------------------------------- parameter symbols
-class RandomSymbol(sp.Symbol):
+class _LawInterface:
+    """The scipy.stats-like interface of a parameter, delegated to its law (per component for vectors)."""
+
+    def pdf(self, x):
+        return self.law.pdf(x)
+
+    def moment(self, k):
+        return self.law.moment(k)
+
+    def characteristic_function(self, t):
+        return self.law.characteristic_function(t)
+
+    def mgf(self, s):
+        return self.law.mgf(s)
+
+
+class RandomSymbol(_LawInterface, sp.Symbol):
     """A scalar network parameter: a real sympy Symbol that carries its :class:`Law`."""
 
     def __new__(cls, name: str, law: Law):
@@ -500,26 +513,13 @@ class RandomSymbol(sp.Symbol):
             raise TypeError(f"{self} is a scalar; use shape=d for a vector parameter")
         return self * other
 
-    # the scipy.stats-like interface, delegated to the law
-    def pdf(self, x):
-        return self.law.pdf(x)
-
-    def moment(self, k):
-        return self.law.moment(k)
-
-    def characteristic_function(self, t):
-        return self.law.characteristic_function(t)
-
-    def mgf(self, s):
-        return self.law.mgf(s)
-
     def sample(self, rng, size, values=None, **kw):
         return self.law.sample(rng, size, {**(values or {}), **kw})
 
     rvs = sample
 
 
-class RandomVector(VectorSymbol):
+class RandomVector(_LawInterface, VectorSymbol):
     """A vector parameter of ``dim`` i.i.d. components, each with law ``law``."""
 
     def __new__(cls, name: str, dim, law: Law):
@@ -551,15 +551,6 @@ class RandomVector(VectorSymbol):
     def components(self) -> str:
         """'joint' for a law of the whole vector, 'iid' for i.i.d. components."""
         return "joint" if self.law.joint else "iid"
-
-    def pdf(self, x):
-        return self.law.pdf(x)
-
-    def moment(self, k):
-        return self.law.moment(k)
-
-    def characteristic_function(self, t):
-        return self.law.characteristic_function(t)
 
     def sample(self, rng, size, values=None, **kw):
         vals = {**(values or {}), **kw}
