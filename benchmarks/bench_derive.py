@@ -24,7 +24,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
 import platform
 import sys
@@ -44,36 +43,7 @@ TARGETS = {"G_c^(4)": 1.0, "G_c^(6)": 10.0}  # seconds, on the 2-core reference 
 # nnsym side
 # --------------------------------------------------------------------------
 
-def clear_caches() -> list[str]:
-    """Clear every cache we can find; returns a description of what was cleared."""
-    cleared = []
-    from sympy.core.cache import clear_cache as sympy_clear_cache
-
-    sympy_clear_cache()
-    cleared.append("sympy")
-    import nnsym
-
-    if callable(getattr(nnsym, "clear_cache", None)):
-        nnsym.clear_cache()
-        cleared.append("nnsym.clear_cache()")
-    n_lru = 0
-    for name, module in list(sys.modules.items()):
-        if module is None or not (name == "nnsym" or name.startswith("nnsym.")):
-            continue
-        for obj in list(vars(module).values()):
-            if getattr(obj, "__module__", None) != name:
-                continue
-            candidates = [obj]
-            if isinstance(obj, type):  # cached methods / static functions of classes
-                candidates += [getattr(v, "__func__", v) for v in vars(obj).values()]
-            for cand in candidates:
-                clear = getattr(cand, "cache_clear", None)
-                if callable(clear):
-                    clear()
-                    n_lru += 1
-    if n_lru:
-        cleared.append(f"{n_lru} functools caches in nnsym")
-    return cleared
+from _common import clear_caches, time_in_subprocess  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 
 def time_nnsym(make_net, derive, repeat: int) -> tuple[float, list[float], object]:
@@ -122,24 +92,8 @@ def _sympy_stats_worker(queue) -> None:
 
 
 def time_sympy_stats(timeout: float):
-    """Returns (status, seconds, result string); status is 'ok', 'timeout' or 'error'."""
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_sympy_stats_worker, args=(queue,), daemon=True)
-    start = time.perf_counter()
-    proc.start()
-    try:
-        status, elapsed, text = queue.get(timeout=timeout)
-    except Exception:  # queue.Empty
-        status, elapsed, text = "timeout", time.perf_counter() - start, ""
-    finally:
-        if proc.is_alive():
-            proc.terminate()
-        proc.join(5)
-        if proc.is_alive():
-            proc.kill()
-            proc.join()
-    return status, elapsed, text
+    """(status, seconds, result text) of sympy.stats on the same problem, in a subprocess."""
+    return time_in_subprocess(_sympy_stats_worker, timeout)
 
 
 def _compare_with_sympy(text: str, h2) -> str:

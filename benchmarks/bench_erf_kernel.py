@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import multiprocessing as mp
 import os
 import platform
 import sys
@@ -42,24 +41,7 @@ SW, SB = 1.2, 0.5
 
 
 # ----------------------------------------------------------------------------- nnsym side
-def clear_caches() -> None:
-    """sympy's cache, ``nnsym.clear_cache()`` and every functools cache in the nnsym modules."""
-    import sympy
-
-    import nnsym
-
-    sympy.core.cache.clear_cache()
-    try:
-        nnsym.clear_cache()
-    except AttributeError:  # nnsym.clear_cache() broken in some versions; the loop below does its work
-        pass
-    for name, module in list(sys.modules.items()):
-        if module is None or not name.startswith("nnsym"):
-            continue
-        for obj in list(vars(module).values()):
-            clear = getattr(obj, "cache_clear", None)
-            if callable(clear) and getattr(obj, "__module__", None) == name:
-                clear()
+from _common import clear_caches, time_in_subprocess  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 
 def time_nnsym(repeat: int):
@@ -112,24 +94,8 @@ def _sympy_stats_worker(queue) -> None:
 
 
 def time_sympy_stats(timeout: float):
-    """(status, seconds, result text); status: 'ok', 'unevaluated', 'timeout' or 'error'."""
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_sympy_stats_worker, args=(queue,), daemon=True)
-    start = time.perf_counter()
-    proc.start()
-    try:
-        status, elapsed, text = queue.get(timeout=timeout)
-    except Exception:  # queue.Empty
-        status, elapsed, text = "timeout", time.perf_counter() - start, ""
-    finally:
-        if proc.is_alive():
-            proc.terminate()
-        proc.join(5)
-        if proc.is_alive():
-            proc.kill()
-            proc.join()
-    return status, elapsed, text
+    """(status, seconds, result text) of sympy.stats on the same problem, in a subprocess."""
+    return time_in_subprocess(_sympy_stats_worker, timeout)
 
 
 def _check_sympy_value(text: str) -> str:

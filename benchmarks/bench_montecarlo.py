@@ -239,26 +239,10 @@ def throughput(quick, profile):
     return frac
 
 
-def _subset_sums_transposed(Y):
-    """Alternative layout for the subset sums: (n, P, S), reductions along the contiguous axis."""
-    S, P, n = Y.shape
-    Yt = np.ascontiguousarray(Y.transpose(2, 1, 0))
-    out = np.zeros((1 << n, P))
-    out[0] = S
-    stack = [(None, 0, 0)]
-    while stack:
-        prod, mask, start = stack.pop()
-        for k in range(start, n):
-            nxt = Yt[k] if prod is None else prod * Yt[k]
-            out[mask | (1 << k)] = nxt.sum(axis=-1)
-            stack.append((nxt, mask | (1 << k), k + 1))
-    return out
-
-
 def _breakdown(net, vals, samples, t_cos):
     """Where a neuron-estimator run spends its time, block by block as the engine
     does it (same block sizes): parameter draws, the lambdified neuron, a*h and the
-    subset sums, the per-block law-parameter lookups; next to alternatives."""
+    subset sums, the per-block law-parameter lookups."""
     from nnsym.montecarlo import _BLOCK_ELEMENTS, NetworkSampler, _layout, _subset_sums
 
     P, n = X4.shape[:2]
@@ -269,7 +253,7 @@ def _breakdown(net, vals, samples, t_cos):
         return
     sizes = _layout(samples, 32, max(1, _BLOCK_ELEMENTS // (P * n)))
     rng = np.random.default_rng(0)
-    acc = dict.fromkeys(["draw", "kernel", "sub", "param", "k_einsum", "k_comp", "sub_t", "cos"], 0.0)
+    acc = dict.fromkeys(["draw", "kernel", "sub", "param", "cos"], 0.0)
 
     def tick(key, t0):
         acc[key] += time.perf_counter() - t0
@@ -286,47 +270,26 @@ def _breakdown(net, vals, samples, t_cos):
         tick("kernel", t)
         t = time.perf_counter()
         Y = (a * h).reshape(S, P, n)
-        ref = _subset_sums(Y)
+        _subset_sums(Y)
         tick("sub", t)
         t = time.perf_counter()
         for p in [net.readout] + sampler.params:
             p.law.numeric_params(sampler.values)
         tick("param", t)
-        # alternatives
-        t = time.perf_counter()
-        h2 = np.cos(c + np.einsum("...i,...i->...", b, pts))
-        tick("k_einsum", t)
-        t = time.perf_counter()
-        dot = b[..., 0] * pts[:, 0]
-        for j in range(1, D):
-            dot += b[..., j] * pts[:, j]
-        dot += c
-        h3 = np.cos(dot, out=dot)
-        tick("k_comp", t)
-        t = time.perf_counter()
-        alt = _subset_sums_transposed((a * h).reshape(S, P, n))
-        tick("sub_t", t)
         t = time.perf_counter()
         np.cos(h)
         tick("cos", t)
-        assert np.allclose(h2, h) and np.allclose(h3, h) and np.allclose(alt, ref)
     tot = acc["draw"] + acc["kernel"] + acc["sub"] + acc["param"]
-    alt_tot = acc["draw"] + min(acc["k_einsum"], acc["k_comp"]) + acc["sub_t"]
     # t_cos: np.cos on one array of all the evaluations (the headline floor); the
     # block-wise np.cos above is faster (blocks stay in cache)
     print(f"    ({len(sizes)} blocks of {sizes[0]:,} draws x {P * n} points)")
     print(f"    parameter draws (rng)                         : {acc['draw']:.3f} s")
-    print(f"    lambdified neuron cos(sum(b*x, -1) + c)       : {acc['kernel']:.3f} s"
+    print(f"    lambdified neuron cos(b.x + c)                : {acc['kernel']:.3f} s"
           f"   [np.cos alone on the same blocks: {acc['cos']:.3f} s]")
     print(f"    a*h and subset sums (15 products + sums)      : {acc['sub']:.3f} s")
     print(f"    law parameter lookups (numeric_params)        : {acc['param']:.3f} s")
     print(f"    sum of the pieces                             : {tot:.3f} s")
-    print("    alternatives measured on the same blocks:")
-    print(f"      neuron with b.x by einsum('...i,...i->...') : {acc['k_einsum']:.3f} s")
-    print(f"      neuron with b.x by components, in place     : {acc['k_comp']:.3f} s")
-    print(f"      subset sums on a (n, P, S) copy of Y         : {acc['sub_t']:.3f} s")
-    print(f"      -> pieces with these changes, params cached : {alt_tot:.3f} s "
-          f"(~{100 * t_cos / alt_tot:.0f}% of the np.cos floor vs ~{100 * t_cos / tot:.0f}% for the pieces now)")
+    print(f"    -> the pieces are ~{100 * t_cos / tot:.0f}% of the np.cos floor")
 
 
 # ----------------------------------------------------------------------------- part 3
