@@ -120,6 +120,15 @@ class CosLayer:
         return jac * sp.Mul(*[law.pdf(u[j]) for j in range(int(d))])
 
 
+
+def _radial(expr, v, r):
+    """``expr`` as a function of the length r = |v| (|v|^2 -> r^2 for a vector, v -> r for a
+    scalar), or None if it depends on the vector v other than through |v|."""
+    if isinstance(v, VectorSymbol):
+        out = expand_dot(expr).xreplace({Dot(v, v): r**2})
+        return None if v in out.free_symbols else out
+    return expr.subs(v, r)
+
 def _subs_vector(expr, b, k):
     """Replace the vector ``b`` by the vector expression ``k`` (Dot re-canonicalises)."""
     return expr.xreplace({b: k})
@@ -404,12 +413,9 @@ class PowerSpectrum:
         p = self.momentum
         k = sp.Symbol("k_", positive=True)
         e = self.expr
-        if isinstance(p, VectorSymbol):
-            e = expand_dot(e).xreplace({Dot(p, p): k**2})
-            if p in e.free_symbols:
-                raise ValueError("position_space needs an isotropic spectrum (a function of |p| only)")
-        else:
-            e = e.subs(p, k)
+        e = _radial(e, p, k)
+        if e is None:
+            raise ValueError("position_space needs an isotropic spectrum (a function of |p| only)")
         e = e.subs(_value_map(e, values, D, self.dim))
         breaks, support = _piecewise_breaks(e, k)
         fn = sp.lambdify([k], e, modules=["numpy", "scipy"])
@@ -538,12 +544,10 @@ def _fourier_route(G, p, allow_numeric=True, time_limit_s: float = 30) -> PowerS
     g, x = _position_profile(G)
     r = sp.Symbol("r", positive=True)
     k = sp.Symbol("k", positive=True)
-    if isinstance(x, VectorSymbol):
-        gr = expand_dot(g).xreplace({Dot(x, x): r**2})
-        if x in gr.free_symbols:
-            raise NotImplementedError("only isotropic 2-point functions (functions of |x - y|) are transformed in d >= 2")
-    else:
-        gr = g.subs(x, r)
+    gr = _radial(g, x, r)
+    if gr is None:
+        raise NotImplementedError("only isotropic 2-point functions (functions of |x - y|) are transformed in d >= 2")
+    if not isinstance(x, VectorSymbol):
         gm = g.subs(x, -r)
         if not _same(sp.expand(gr), sp.expand(gm)):
             raise NotImplementedError("a 2-point function that is not even in x - y (d = 1) is not transformed")

@@ -182,14 +182,21 @@ def _compare(f0, f1, err, exact: bool):
 
 
 # ----------------------------------------------------------------------------- translations
-def _structural_translation(net) -> Verdict | None:
+def _cos_layer_or_none(net):
+    """The F(b) cos(b.x + c) structure of ``net`` (see :func:`nnsym.spectra.cos_layer`), or None."""
     from .spectra import NotACosLayer, cos_layer
 
     if net is None:
         return None
     try:
-        L = cos_layer(net)
+        return cos_layer(net)
     except (NotACosLayer, TypeError):
+        return None
+
+
+def _structural_translation(net) -> Verdict | None:
+    L = _cos_layer_or_none(net)
+    if L is None:
         return None
     return Verdict(True, (
         f"structural: every neuron is F cos(alpha b.x + c) with its own uniform phase {L.phase} ~ {L.phase.law}; "
@@ -253,13 +260,8 @@ def _only_scalar_products(expr, points) -> bool:
 
 
 def _structural_rotation(net) -> Verdict | None:
-    from .spectra import NotACosLayer, cos_layer
-
-    if net is None:
-        return None
-    try:
-        L = cos_layer(net)
-    except (NotACosLayer, TypeError):
+    L = _cos_layer_or_none(net)
+    if L is None:
         return None
     b = L.freq
     if not isinstance(b, RandomVector):
