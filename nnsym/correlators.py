@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from .expectation import Expectation, is_exact
+from .expectation import is_exact
 from .kernels import evaluate as _evaluate
 
 __all__ = ["Correlator"]

@@ -26,7 +26,6 @@ from typing import Any, Mapping
 
 import numpy as np
 import sympy as sp
-import sympy.stats as sst
 from sympy.stats import crv_types
 
 from .vectors import Component, Dot, VectorSymbol

@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .distributions import NormalLaw, RandomSymbol, RandomVector, is_random, random_atoms
-from .vectors import Component, Dot, ScalarPoint, VectorSymbol, expand_dot, nice_quadratic
+from .distributions import NormalLaw, RandomSymbol, RandomVector, random_atoms
+from .vectors import Component, Dot, VectorSymbol, expand_dot, nice_quadratic
 
 __all__ = ["expectation", "Expectation", "DivergentExpectation", "ones_vector", "is_exact"]
 

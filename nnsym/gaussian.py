@@ -286,9 +286,6 @@ def _closed_form(g, zs, mu, C, forms):
             t, J = arccos_J(n)
             ang = sp.acos(Correlation(C12, C11, C22))
             return coeff * (C11 * C22) ** sp.Rational(n, 2) * J.subs(t, ang) / (2 * sp.pi)
-        if {k1[0], k2[0]} <= {"erf", "sign", "rect"} and "erf" in (k1[0], k2[0]) and (k1[0] != k2[0]):
-            pass
-    # one factor odd and the rest independent? leave to numerics
     return None
 
 
@@ -502,7 +499,6 @@ def _angular_rank2(g, L, P, hyp, m, n=24):
             if 0 < t < 2 * math.pi:
                 breaks.add(t)
     br = sorted(breaks)
-    x, w = np.polynomial.legendre.leggauss(n)
     vals = []
     for nn in (n, n // 2):
         x, w = np.polynomial.legendre.leggauss(nn)
@@ -637,8 +633,8 @@ def gaussian_numeric(E: GaussianExpectation, points, Xf, values, dsym=None, max_
         if homog is not None and int(keep.sum()) in (2, 3) and np.all(mus[p] == 0):
             L = V[:, keep] * np.sqrt(lam[keep])
             hyp = [hv[h] for h in hyper]
-            rule = _angular_rank2 if int(keep.sum()) == 2 else _angular_rank3
-            out[p], e2 = rule(g, L, homog, hyp, m)
+            angular = _angular_rank2 if int(keep.sum()) == 2 else _angular_rank3
+            out[p], e2 = angular(g, L, homog, hyp, m)
             err = max(err, e2)
             continue
         if int(keep.sum()) == 1:  # one direction: adaptive quadrature is exact to ~1e-12

@@ -18,9 +18,9 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import SciPyPrinter
 
-from .distributions import RandomSymbol, RandomVector
+from .distributions import RandomVector
 from .expectation import Expectation
-from .vectors import Component, ScalarPoint, ScalarProduct, VectorSymbol
+from .vectors import ScalarPoint, VectorSymbol
 
 __all__ = ["compile_kernel", "evaluate", "NumericWarning", "check_values"]
 
@@ -250,10 +250,10 @@ def evaluate(expr, points, dim, X, values: Mapping, cache: dict) -> np.ndarray:
         cache[key] = (compile_kernel(list(points) + ones + dummies + hyper + ([dsym] if dsym is not None else []), body), dummies)
     fn, dums = cache[key]
 
+    from .gaussian import GaussianExpectation, gaussian_numeric  # (gaussian imports kernels)
+
     evals = []
     for E in expectations:
-        from .gaussian import GaussianExpectation, gaussian_numeric
-
         if isinstance(E, GaussianExpectation):
             val, err = gaussian_numeric(E, points, Xf, values, dsym)
         else:

@@ -30,7 +30,7 @@ import numpy as np
 import sympy as sp
 
 from .correlators import Correlator
-from .distributions import RandomSymbol, RandomVector
+from .distributions import RandomSymbol
 from .expectation import expectation
 from .gaussian import pair_expectation
 from .kernels import compile_kernel

@@ -174,7 +174,6 @@ class ScalarProduct(sp.Function):
     def _pretty(self, printer):
         u, v = self.args
         if u == v:
-            base = printer._print(sp.Abs(sp.Symbol("__v__")))
             inner = printer._print(u)
             from sympy.printing.pretty.stringpict import prettyForm
 

@@ -711,3 +711,25 @@ def test_sign_moment_strongly_correlated():
     d = np.sqrt(np.diag(C))
     R = C / np.outer(d, d)
     assert abs(sign_moment(R) - orthant_sign_moment_4(R)) < 1e-8
+
+
+def test_mixed_rank_point_sets_in_one_evaluation():
+    """One evaluate call mixing a collinear point set (rank-2 pre-activations: angular rule) with a
+    generic one (rank 4: Gauss-Hermite) must give each point set the value it gets alone
+    (regression: the angular rule once shadowed the Gauss-Hermite rule for later point sets)."""
+    import warnings
+
+    x = ns.Input("x", 3)
+    w, b = ns.Normal("w", 0, sp.Rational(1, 3), shape=3), ns.Normal("b", 0, 1)
+    net = ns.Network(sp.Max(0, w.dot(x) + b), readout=ns.Normal("a", 0, 1), width=1, input=x)
+    H = net.neuron_correlator(4)
+    assert not H.is_exact
+    v = np.array([0.4, -0.2, 0.7])
+    collinear = np.array([c * v for c in (0.5, 1.0, -1.3, 2.0)])
+    generic = np.random.default_rng(7).normal(size=(4, 3))
+    X = np.stack([collinear, generic])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        together = H.evaluate(X)
+        alone = np.array([H.evaluate(X[i:i + 1])[0] for i in range(len(X))])
+    np.testing.assert_array_equal(together, alone)
