@@ -437,3 +437,17 @@ def test_bad_input():
     K = ns.zoo.relu_net(1).correlator(2)
     with pytest.raises(ValueError, match="noise"):
         ns.gp_posterior(K, TRAIN_X, TRAIN_Y, TEST_X, noise=-0.1, sigma_W=SW, sigma_b=SB, N=4)
+
+
+def test_inference_and_empirical_ntk_bad_input():
+    net = ns.zoo.erf_net(1)
+    vals = dict(sigma_W=1.0, sigma_b=0.5, N=4)
+    with pytest.raises(ValueError, match=r"shape \(M, d\)"):
+        ns.empirical_ntk(net, np.zeros((2, 3, 1)), **vals)
+    theta = ns.ntk(net)
+    with pytest.raises(ValueError, match="same d"):
+        ns.ntk_predict(theta, np.zeros((3, 1)), np.zeros(2), np.zeros((2, 1)), **vals)
+    with pytest.raises(ValueError, match="same d"):
+        ns.ntk_predict(theta, np.zeros((3, 1)), np.zeros(3), np.zeros((2, 2)), **vals)
+    with pytest.raises(TypeError, match="activation"):
+        ns.DeepKernel("relu", 2, 1)
