@@ -14,14 +14,14 @@ from . import zoo
 from .checks import SpotCheckError
 from .correlators import Correlator
 from .distributions import Cauchy, Density, Laplace, Normal, RandomSymbol, RandomVector, Uniform, UniformBall
-from .expectation import DivergentExpectation, Expectation, expectation, is_exact
+from .expectation import DivergentExpectation, Expectation, expectation, is_exact, split_domain, with_domain
 from .kernels import NumericWarning
-from .montecarlo import MonteCarloEstimate, NetworkSampler, monte_carlo
+from .montecarlo import MonteCarloEstimate, NetworkSampler, UnreliableErrorWarning, monte_carlo
 from .validation import ValidationReport, validate
 from .gaussian import GaussianExpectation, pair_expectation
 from .nngp import DeepKernel, deep_kernels, empirical_ntk, gp_posterior, ntk, ntk_predict, sample_deep_mlp
-from .networks import Input, Network, moebius, set_partitions
-from .vectors import Component, Dot, ScalarPoint, VectorSymbol, expand_dot
+from .networks import CostWarning, DerivationCost, Input, Network, TooExpensive, moebius, set_partitions
+from .vectors import Component, Dot, ScalarPoint, VectorSymbol, dot, expand_dot
 from .spectra import PowerSpectrum, power_spectrum
 from .symmetries import Verdict
 from .axioms import AxiomVerdict, OSReport, os_axioms
@@ -32,6 +32,9 @@ __version__ = "0.1.0"
 __all__ = [
     "Input",
     "Network",
+    "TooExpensive",
+    "CostWarning",
+    "DerivationCost",
     "Correlator",
     "Normal",
     "Uniform",
@@ -45,9 +48,12 @@ __all__ = [
     "Expectation",
     "is_exact",
     "DivergentExpectation",
+    "with_domain",
+    "split_domain",
     "NumericWarning",
     "SpotCheckError",
     "Dot",
+    "dot",
     "Component",
     "VectorSymbol",
     "ScalarPoint",
@@ -59,6 +65,7 @@ __all__ = [
     "monte_carlo",
     "MonteCarloEstimate",
     "NetworkSampler",
+    "UnreliableErrorWarning",
     "validate",
     "ValidationReport",
     "GaussianExpectation",

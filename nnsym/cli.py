@@ -26,6 +26,7 @@ DEFAULT_VALUES: dict[str, float] = {
     "sigma_a": 1.0,
     "sigma_b": 0.7,
     "sigma_c": 0.3,
+    "sigma_W": 1.0,
     "N": 10,
 }
 DEFAULT_SAMPLES = 200_000
@@ -107,6 +108,16 @@ def _dimension(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the seed must be a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"the seed must be a non-negative integer, got {value}")
+    return value
+
+
 def _name_value(text: str) -> tuple[str, float]:
     name, sep, value = text.partition("=")
     name = name.strip()
@@ -150,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
                              + ", ".join(f"{k}={v:g}" for k, v in DEFAULT_VALUES.items()))
     derive.add_argument("--samples", type=_positive_int, default=DEFAULT_SAMPLES,
                         help=f"Monte Carlo draws (default {DEFAULT_SAMPLES})")
-    derive.add_argument("--seed", type=int, default=0,
+    derive.add_argument("--seed", type=_seed, default=0,
                         help="seed of the point sets and of the Monte Carlo draws (default 0)")
     derive.add_argument("--no-pretty", dest="pretty", action="store_false",
                         help="print the expression with str() instead of sympy.pretty()")
@@ -219,10 +230,11 @@ def _derive(args, out, err) -> int:
         print(f"nnsym: error: {exc.args[0]}", file=err)
         return 2
     d = args.d if args.d is not None else sp.Symbol("d", positive=True, integer=True)
-    values = dict(DEFAULT_VALUES)
-    values.update(dict(args.value))
-
     net = builder(d)
+    # defaults only for the network's own hyper-parameters; a --value NAME it does not have is refused
+    known = {h.name for h in net.hyperparameters}
+    values = {k: v for k, v in DEFAULT_VALUES.items() if k in known}
+    values.update(dict(args.value))
     what = _describe(args.points, args.connected, args.neuron)
     start = time.perf_counter()
     try:

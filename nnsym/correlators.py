@@ -17,6 +17,13 @@ from .kernels import evaluate as _evaluate
 __all__ = ["Correlator"]
 
 
+def unknown_value_names(values, known) -> list:
+    """The keywords of ``values`` that are not in ``known`` (a misspelling such as ``sigmaa=``,
+    or a name of another network: one dict shared by several networks must be filtered, e.g.
+    ``{k: v for k, v in VALUES.items() if k in corr.value_names()}``)."""
+    return sorted(k for k in values if k not in known)
+
+
 class Correlator:
     r"""An exact n-point function.
 
@@ -90,12 +97,41 @@ class Correlator:
         general dimension ``d`` is read from ``X.shape[-1]``. Parts without a
         closed form are integrated numerically (with a ``NumericWarning``).
         """
+        self._check_value_names(values)
         if self.network is not None:  # values for symbols that cancelled out must still be valid
             from .kernels import check_values
 
             known = [h for h in self.network.hyperparameters if h.name in values]
             check_values(known, values, "evaluate")
         return _evaluate(self.expr, self.points, self.dim, X, values, self._cache)
+
+    def value_names(self) -> list:
+        """The names ``evaluate`` expects as values: the correlator's hyper-parameters, those of the
+        network it came from (values shared by several correlators of one network) and ``d``.
+        Any other keyword is refused (``TypeError``) as a misspelling."""
+        names = {s.name for s in self.free_parameters if not isinstance(s, sp.Dummy)}
+        from .distributions import random_atoms
+
+        for p in random_atoms(self.expr):  # laws inside unevaluated expectations, e.g. Uniform(-L, L)
+            names.discard(p.name)  # a random parameter takes no value
+            syms = p.law.free_symbols() | set(sp.sympify(getattr(p, "dim", None) or 1).free_symbols)
+            names |= {s.name for s in syms if not isinstance(s, sp.Dummy)}
+        if self.network is not None:
+            names |= {s.name for s in self.network.hyperparameters}
+        if not self.dim.is_Integer:
+            names.add(self.dim.name)
+        return sorted(names)
+
+    def _check_value_names(self, values) -> None:
+        known = self.value_names()
+        unknown = unknown_value_names(values, known)
+        if unknown:
+            import difflib
+
+            hints = [f"{u!r} (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(u, known, 1)) else repr(u)
+                     for u in unknown]
+            raise TypeError(f"evaluate() got value(s) for unknown name(s) {', '.join(hints)}; "
+                            f"the known names are: {', '.join(known) or '(none)'}")
 
     # ------------------------------------------------------------------ symmetries (issue 4)
     def is_translation_invariant(self, **values) -> "Verdict":

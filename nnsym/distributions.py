@@ -59,10 +59,43 @@ def numeric_value(expr, values: Mapping[str, Any], what: str = "") -> float:
         raise ValueError(f"{what or expr} does not evaluate to a real number: {v}") from exc
 
 
-def _check_positive(expr, what: str):
+def _check_real(expr, what: str, finite: bool = True):
+    """Refuse a law parameter that is complex (or imaginary), nan or (with ``finite``) infinite."""
     expr = sp.sympify(expr)
+    if expr.has(sp.nan, sp.zoo) or (expr.is_number and expr.is_extended_real is False) or expr.is_extended_real is False:
+        raise ValueError(f"{what} must be a real number, got {expr} (complex or undefined)")
+    if finite and (expr.is_finite is False or expr.has(sp.oo, -sp.oo)):
+        raise ValueError(f"{what} must be finite, got {expr}")
+    return expr
+
+
+def _check_positive(expr, what: str):
+    expr = _check_real(expr, what)
     if expr.is_positive is False or (expr.is_number and not (expr.is_extended_real and expr > 0)):
         raise ValueError(f"{what} must be positive, got {expr}")
+
+
+def _check_nonnegative(expr, what: str):
+    expr = _check_real(expr, what)
+    if expr.is_negative or (expr.is_number and not (expr.is_extended_real and expr >= 0)):
+        raise ValueError(f"{what} must be positive or 0 (a point mass), got {expr}")
+
+
+def _moment_order(k) -> int:
+    """The order of a moment: a non-negative integer (2.5 or True are refused, not rounded)."""
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer, sp.Integer)):
+        if not (isinstance(k, (float, np.floating, sp.Float, sp.Rational)) and float(k) == int(k)):
+            raise TypeError(f"a moment order must be a non-negative integer, got {k!r}")
+    k = int(k)
+    if k < 0:
+        raise ValueError(f"a moment order must be >= 0, got {k}")
+    return k
+
+
+def _check_rng(rng):
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"sample needs a numpy Generator as rng (e.g. np.random.default_rng(seed)), got {rng!r}")
+    return rng
 
 
 # --------------------------------------------------------------------------- laws
@@ -112,6 +145,16 @@ class Law:
             raise ValueError(f"{self}: E[exp(s*theta)] does not exist for real s != 0")
         return self._dist._moment_generating_function(sp.sympify(s))
 
+    def mgf_domain(self, s) -> sp.Boolean:
+        r"""The condition on complex ``s`` under which :math:`E[e^{s\theta}]` converges
+        (absolutely): ``S.true`` for an entire transform, :math:`\mathrm{Re}\,s = 0` for a
+        law without exponential moments (Cauchy), a strip :math:`a < \mathrm{Re}\,s < b`
+        otherwise. Outside it the expectation does not exist; for real ``s`` it is
+        :math:`+\infty`. Subclasses with a finite strip override this."""
+        if self.has_mgf:
+            return sp.true
+        return sp.Eq(sp.re(sp.sympify(s)), 0)
+
     def transform(self, s) -> sp.Expr:
         r""":math:`E[e^{s\theta}]` for complex ``s = a + i t``; the characteristic
         function when ``s`` is purely imaginary."""
@@ -123,9 +166,7 @@ class Law:
 
     def moment(self, k: int) -> sp.Expr:
         r""":math:`E[\theta^k]` from the series of the moment generating function."""
-        k = int(k)
-        if k < 0:
-            raise ValueError("moment order must be >= 0")
+        k = _moment_order(k)
         if k == 0:
             return sp.S.One
         if not self.has_mgf:
@@ -137,10 +178,28 @@ class Law:
             cache[k] = sp.expand(ser.coeff(s, k) * sp.factorial(k))
         return cache[k]
 
+    def moment_exists(self, k) -> bool | None:
+        r"""True if :math:`E[|\theta|^k] < \infty`, False if it is infinite, None if undecided
+        (the numeric layer refuses estimands that need a moment which does not exist)."""
+        k = _moment_order(k)
+        if k == 0 or self.has_mgf:
+            return True
+        return None
+
     @property
     def is_even(self) -> bool:
         """True if P(theta) = P(-theta): then all odd moments vanish."""
         return False
+
+    @property
+    def is_degenerate(self) -> bool:
+        """True for a point mass (e.g. a Normal of variance 0): the parameter is the constant ``mean``."""
+        return False
+
+    @property
+    def mean(self) -> sp.Expr:
+        """:math:`E[\theta]` (of one component for a vector law)."""
+        return self.moment(1)
 
     # numeric --------------------------------------------------------------
     def numeric_params(self, values: Mapping[str, Any]) -> tuple:
@@ -148,6 +207,7 @@ class Law:
 
     def sample(self, rng: np.random.Generator, size, values: Mapping[str, Any] | None = None) -> np.ndarray:
         """Draws of shape ``size`` with numpy's Generator; hyper-parameters by name in ``values``."""
+        _check_rng(rng)
         return self.frozen(values or {})(rng, size)
 
     def frozen(self, values: Mapping[str, Any]):
@@ -168,12 +228,18 @@ class NormalLaw(Law):
 
     def __init__(self, mean, var):
         super().__init__(mean, var)
-        _check_positive(self.params[1], "Normal variance")
+        _check_real(self.params[0], "Normal mean")
+        # variance 0 is allowed: a point mass at the mean (the parameter is then a constant)
+        _check_nonnegative(self.params[1], "Normal variance")
         self._dist = crv_types.NormalDistribution(self.params[0], sp.sqrt(self.params[1]))
 
     @property
     def is_even(self):
         return self.params[0] == 0
+
+    @property
+    def is_degenerate(self) -> bool:
+        return self.params[1] == 0
 
     def mgf(self, s):
         mu, var = self.params
@@ -184,8 +250,8 @@ class NormalLaw(Law):
 
     def frozen(self, values):
         mu, var = self.numeric_params(values)
-        if var <= 0:
-            raise ValueError(f"Normal variance must be positive, got {var}")
+        if not var >= 0:
+            raise ValueError(f"Normal variance must be positive or 0 (a point mass), got {var}")
         sd = math.sqrt(var)
         return lambda rng, size: rng.normal(mu, sd, size)
 
@@ -200,6 +266,8 @@ class UniformLaw(Law):
 
     def __init__(self, low, high):
         super().__init__(low, high)
+        _check_real(self.params[0], "Uniform low")
+        _check_real(self.params[1], "Uniform high")
         _check_positive(self.params[1] - self.params[0], "Uniform high - low")
         self._dist = crv_types.UniformDistribution(*self.params)
 
@@ -208,24 +276,30 @@ class UniformLaw(Law):
         return sp.simplify(self.params[0] + self.params[1]) == 0
 
     def mgf(self, s):
-        # sympy.stats' (e^{hs}-e^{ls})/((h-l)s) written without the removable 0/0
+        r"""sympy.stats' :math:`(e^{hs}-e^{ls})/((h-l)s)`, written as the entire function
+        :math:`e^{(h+l)s/2}\,\sinh(z)/z`, :math:`z = (h-l)s/2`, held as
+        :class:`LambdaBessel` :math:`\Lambda_{1/2}(-z^2)` so that it and all its derivatives
+        are exact (and numerically stable) at :math:`s = 0`.
+
+        >>> import sympy as sp
+        >>> s = sp.Symbol("s")
+        >>> m = UniformLaw(-1, 1).mgf(s); m
+        LambdaBessel(1/2, -s**2)
+        >>> sp.diff(m, s, 2).subs(s, 0), m.rewrite(sp.sinh)
+        (1/3, sinh(s)/s)
+        """
         l, h = self.params
         s = sp.sympify(s)
-        re, im = s.as_real_imag()
-        if re == 0:
-            return self.characteristic_function(im)
-        z = (h - l) * s / 2
-        return sp.exp((h + l) * s / 2) * sp.sinh(z) / z
+        return sp.exp((h + l) * s / 2) * LambdaBessel(sp.S.Half, -((h - l) * s / 2) ** 2)
 
     def characteristic_function(self, t):
-        r""":math:`e^{i(h+l)t/2}\,\mathrm{sinc}((h-l)t/2)` (sympy.stats' Piecewise, without the 0/0)."""
-        l, h = self.params
-        t = sp.sympify(t)
-        return sp.exp(sp.I * (h + l) * t / 2) * sp.sinc((h - l) * t / 2)
+        r""":math:`e^{i(h+l)t/2}\,\mathrm{sinc}((h-l)t/2)` (sympy.stats' Piecewise, without the 0/0),
+        held as :class:`LambdaBessel` :math:`\Lambda_{1/2}(((h-l)t/2)^2)`."""
+        return self.mgf(sp.I * sp.sympify(t))
 
     def moment(self, k):
         l, h = self.params
-        k = int(k)
+        k = _moment_order(k)
         return sp.factor((h ** (k + 1) - l ** (k + 1)) / ((k + 1) * (h - l)))
 
     def frozen(self, values):
@@ -247,6 +321,7 @@ class _LocationScaleLaw(Law):
 
     def __init__(self, loc, scale):
         super().__init__(loc, scale)
+        _check_real(self.params[0], f"{self.name} loc")
         _check_positive(self.params[1], f"{self.name} scale")
         self._dist = self._dist_cls(*self.params)
 
@@ -266,6 +341,10 @@ class CauchyLaw(_LocationScaleLaw):
     has_mgf = False
     _dist_cls = crv_types.CauchyDistribution
 
+    def moment_exists(self, k):
+        """E[|theta|^k] is finite only for k < 1: no mean, no variance."""
+        return _moment_order(k) == 0
+
     @staticmethod
     def _standard(rng, size):
         return rng.standard_cauchy(size)
@@ -280,6 +359,10 @@ class CauchyLaw(_LocationScaleLaw):
 class LaplaceLaw(_LocationScaleLaw):
     name = "Laplace"
     _dist_cls = crv_types.LaplaceDistribution
+
+    def mgf_domain(self, s):
+        r""":math:`E[e^{s\theta}] = e^{\mu s}/(1 - \lambda^2 s^2)` needs :math:`|\mathrm{Re}\,s| < 1/\lambda`."""
+        return sp.Abs(sp.re(sp.sympify(s))) * self.params[1] < 1
 
     @staticmethod
     def _standard(rng, size):
@@ -304,12 +387,15 @@ class DensityLaw(Law):
 
     def __init__(self, var: sp.Symbol, pdf, support):
         pdf = sp.sympify(pdf)
-        lo, hi = (sp.sympify(s) for s in support)
+        if isinstance(support, (str, bytes)) or not hasattr(support, "__len__") or len(support) != 2:
+            raise TypeError(f"Density support must be a pair (lo, hi), got {support!r}")
+        lo, hi = (_check_real(s, "a bound of the Density support", finite=False) for s in support)
         if (hi - lo).is_extended_positive is False:
             raise ValueError(f"Density support must have lo < hi, got ({lo}, {hi})")
         t = sp.Dummy("theta", real=True)
         self._t = t
         raw = pdf.subs(var, t)
+        _check_density_sign(raw, t, lo, hi, pdf, var)
         Z = sp.integrate(raw, (t, lo, hi), conds="none")
         if Z.has(sp.Integral) or Z.has(sp.oo, -sp.oo, sp.zoo, sp.nan) or Z.is_positive is False or Z == 0:
             raise ValueError(
@@ -345,8 +431,37 @@ class DensityLaw(Law):
     def has_mgf(self):  # decided per request by integration
         return True
 
+    def moment_exists(self, k):
+        r"""Whether :math:`E[|\theta|^k]` is finite: always on a bounded support, else decided by
+        sympy integrating :math:`|\theta|^k p` on each half-line (None if it cannot tell)."""
+        k = _moment_order(k)
+        lo, hi = self.support
+        if k == 0 or (lo.is_finite and hi.is_finite):
+            return True
+        cache = self.__dict__.setdefault("_moment_exists", {})
+        if k not in cache:
+            t = self._t
+            pieces = [(t, 0 if (lo.is_finite is not True or lo < 0) else lo, hi)] if hi.is_finite is not True else []
+            pieces += [(-t, lo, 0 if (hi.is_finite is not True or hi > 0) else hi)] if lo.is_finite is not True else []
+            verdict = True
+            try:
+                from .checks import time_limit
+
+                for sgn, a, b in pieces:
+                    with time_limit(10):
+                        r = sp.integrate(sgn**k * self.density, (t, a, b), conds="none")
+                    if r.has(sp.oo, -sp.oo, sp.zoo):
+                        verdict = False
+                        break
+                    if r.has(sp.Integral, sp.nan):
+                        verdict = None
+            except Exception:  # noqa: BLE001 -- sympy gave up or ran out of time
+                verdict = None
+            cache[k] = verdict
+        return cache[k]
+
     def moment(self, k):
-        k = int(k)
+        k = _moment_order(k)
         if k not in self._mom_cache:
             t, (lo, hi) = self._t, self.support
             m = sp.integrate(t**k * self.density, (t, lo, hi), conds="none")
@@ -383,11 +498,21 @@ class DensityLaw(Law):
                     raise_on_failure=False,
                 )
                 if ok:
-                    res = (u, r)
+                    res = (u, guard_removable(r, u, self._scale()))
         except Exception:  # noqa: BLE001 -- sympy gave up or ran out of time: numeric fallback
             res = None
         self._cf_cache[kind] = res
         return res
+
+    def _scale(self):
+        """A length scale of the law (the support's half-width, or the root mean square)."""
+        lo, hi = self.support
+        if lo.is_finite and hi.is_finite:
+            return sp.Max(sp.Abs(lo), sp.Abs(hi))
+        try:
+            return sp.sqrt(self.moment(2))
+        except Exception:  # noqa: BLE001 -- no finite second moment: a unit scale
+            return sp.S.One
 
     def _transform_or_none(self, s):
         """E[e^{s theta}] in closed form (checked numerically), or None."""
@@ -413,6 +538,45 @@ class DensityLaw(Law):
 
     def transform(self, s):
         return self.mgf(s)
+
+    def tail_rates(self) -> tuple:
+        r"""The exponential decay rates :math:`(\lambda_-, \lambda_+)` of the density,
+        :math:`\lambda_\pm = -\lim_{\theta\to\pm\infty}\log p(\theta)/|\theta|` (``oo`` on a
+        finite end of the support or for a faster than exponential tail, 0 for a power tail).
+        Computed by ``sympy.limit``; raises ``NotImplementedError`` if sympy cannot decide.
+
+        >>> import sympy as sp
+        >>> b = sp.Symbol("b", real=True)
+        >>> Density("b", sp.exp(-2*b), (0, sp.oo)).law.tail_rates()
+        (oo, 2)
+        """
+        if "_tails" not in self.__dict__:
+            t, (lo, hi) = self._t, self.support
+            rates = []
+            for end, sign in ((lo, -1), (hi, 1)):
+                if end.is_finite:
+                    rates.append(sp.oo)
+                    continue
+                try:
+                    from .checks import time_limit
+
+                    with time_limit(20):
+                        lim = sp.limit(sp.log(self.density) / t, t, sign * sp.oo)
+                except Exception as exc:  # noqa: BLE001 -- sympy gave up or ran out of time
+                    raise NotImplementedError(f"cannot find the tail of {self} at {end}") from exc
+                rate = -sign * lim
+                if rate.has(sp.nan, sp.zoo, sp.Limit) or rate.is_extended_nonnegative is False:
+                    raise NotImplementedError(f"cannot find the tail of {self} at {end}: limit {lim}")
+                rates.append(rate)
+            self.__dict__["_tails"] = tuple(rates)
+        return self.__dict__["_tails"]
+
+    def mgf_domain(self, s):
+        r""":math:`-\lambda_- < \mathrm{Re}\,s < \lambda_+` with the tail rates of :meth:`tail_rates`
+        (the boundary itself is excluded, conservatively)."""
+        lam_lo, lam_hi = self.tail_rates()
+        re = sp.re(sp.sympify(s))
+        return sp.And(*([re < lam_hi] if lam_hi != sp.oo else []), *([re > -lam_lo] if lam_lo != sp.oo else []))
 
     def _numeric_density(self, values):
         fv = {s: values[s.name] for s in self.density.free_symbols if s != self._t and s.name in values}
@@ -451,9 +615,78 @@ class DensityLaw(Law):
         v = np.linspace(-1.0, 1.0, 200001)[1:-1]
         th, jac = self._map_support(v, lo, hi)
         dens = np.broadcast_to(f(th), th.shape) * jac  # density in v
+        if np.iscomplexobj(dens) or np.any(dens < 0):
+            bad = _negative_point(f, lo, hi)
+            where = f": {bad[1]:.4g} at {bad[0]:.4g}" if bad else ""
+            raise ValueError(f"{self} is negative (or not real) on its support at {dict(values)}{where}")
         cdf = np.concatenate([[0.0], np.cumsum((dens[1:] + dens[:-1]) / 2 * np.diff(v))])
         cdf /= cdf[-1]
         return lambda rng, size: np.interp(rng.uniform(0.0, 1.0, size), cdf, th)
+
+
+def _support_grid(lo: float, hi: float, n: int = 4001) -> np.ndarray:
+    """Interior points of (lo, hi), dense near finite ends and spread over infinite ones."""
+    v = np.linspace(-1.0, 1.0, n + 2)[1:-1]
+    return DensityLaw._map_support(v, lo, hi)[0]
+
+
+def _negative_point(f, lo: float, hi: float):
+    """A point of (lo, hi) where the numpy function ``f`` is negative (or not real), else None."""
+    th = _support_grid(lo, hi)
+    with np.errstate(all="ignore"):
+        y = np.broadcast_to(np.asarray(f(th)), th.shape)
+    if np.iscomplexobj(y):
+        bad = np.abs(y.imag) > 1e-12 * (1 + np.abs(y.real))
+        if bad.any():
+            return float(th[np.argmax(bad)]), complex(y[np.argmax(bad)])
+        y = y.real
+    ok = np.isfinite(y)
+    if not ok.any():
+        return None
+    scale = np.max(np.abs(y[ok]))
+    neg = ok & (y < -1e-12 * scale)
+    if neg.any():
+        j = int(np.argmin(np.where(neg, y, np.inf)))
+        return float(th[j]), float(y[j])
+    return None
+
+
+def _check_density_sign(raw, t, lo, hi, pdf, var) -> None:
+    """Refuse a density that is negative (or complex) somewhere on its support: decided
+    symbolically when sympy can, else on a grid (at random values of any hyper-parameters;
+    refused only if it is negative at all of them -- the numeric layer checks the actual values)."""
+    u = sp.Dummy("u", positive=True)
+    finite_lo, finite_hi = lo.is_finite is not False, hi.is_finite is not False
+    if finite_lo and finite_hi:
+        param = lo + (hi - lo) * u / (1 + u)
+    elif finite_lo:
+        param = lo + u
+    elif finite_hi:
+        param = hi - u
+    else:
+        param = t
+    sign = raw.subs(t, param).is_nonnegative if raw.has(t) else raw.is_nonnegative
+    if sign:
+        return
+    from .checks import random_values
+
+    hyper = sorted(raw.free_symbols - {t}, key=sp.default_sort_key)
+    found = []
+    for trial in range(2 if hyper else 1):
+        vals = random_values(hyper, seed=trial)
+        try:
+            f = sp.lambdify([t], raw.subs(vals), "numpy")
+            lo_, hi_ = (float(sp.sympify(b).subs(vals)) for b in (lo, hi))
+        except (TypeError, ValueError):
+            return
+        bad = _negative_point(f, lo_, hi_)
+        if bad is None:
+            return
+        found.append((bad, vals))
+    (theta, val), vals = found[0]
+    at = f" (at {', '.join(f'{k}={v:.3g}' for k, v in vals.items())})" if vals else ""
+    raise ValueError(f"the density {pdf} is negative (or not real) on the support ({lo}, {hi}): "
+                     f"it is {val:.4g} at {var} = {theta:.4g}{at}; a density must be >= 0")
 
 
 def _quad_1d(expr, t, lo, hi, vals):
@@ -537,7 +770,9 @@ class RandomVector(_LawInterface, VectorSymbol):
         return self.dim
 
     def dot(self, other):
-        return Dot(self, other)
+        from .vectors import dot
+
+        return dot(self, other)
 
     def __getitem__(self, j):
         return Component(self, j)
@@ -565,9 +800,17 @@ class RandomVector(_LawInterface, VectorSymbol):
 def _make(name, law, shape):
     if not isinstance(name, str) or not name:
         raise TypeError(f"a parameter name must be a non-empty string, got {name!r}")
+    if isinstance(shape, (bool, np.bool_)) or (isinstance(shape, (float, np.floating)) and not float(shape).is_integer()):
+        raise TypeError(f"shape must be a positive integer dimension (or a Symbol), got {shape!r}")
+    if isinstance(shape, (float, np.floating)):
+        shape = int(shape)
     if shape is None or (sp.sympify(shape).is_Integer and int(shape) == 1):
         return RandomSymbol(name, law)
     shape = sp.sympify(shape)
+    if shape.is_number and shape.is_integer is not True:
+        raise TypeError(f"shape must be a positive integer dimension (or a Symbol), got {shape}")
+    if not (shape.is_Integer or shape.is_Symbol) or shape.is_integer is False:
+        raise ValueError(f"shape must be a positive integer dimension or a Symbol, got {shape}")
     if shape.is_positive is False or (shape.is_Integer and int(shape) < 1):
         raise ValueError(f"shape must be a positive dimension, got {shape}")
     return RandomVector(name, shape, law)
@@ -620,7 +863,13 @@ def Density(name: str, pdf, support, shape=None):
     1
     """
     pdf = sp.sympify(pdf)
-    var = next((s for s in pdf.free_symbols if s.name == name), sp.Symbol(name, real=True))
+    var = next((s for s in pdf.free_symbols if s.name == name), None)
+    if var is None:
+        if pdf.free_symbols and isinstance(name, str):
+            used = ", ".join(sorted(s.name for s in pdf.free_symbols))
+            raise ValueError(f"the pdf {pdf} does not depend on the symbol called {name!r} (it uses {used}): "
+                             f"write the density in sympy.Symbol({name!r}), the parameter's own name")
+        var = sp.Symbol(name if isinstance(name, str) and name else "_theta_", real=True)
     return _make(name, DensityLaw(var, pdf, support), shape)
 
 
@@ -658,6 +907,15 @@ class LambdaBessel(sp.Function):
     def eval(cls, nu, s):
         if s == 0:
             return sp.S.One
+        if s.is_number and s.is_extended_real and nu.is_number and (2 * nu).is_odd and nu > 0:
+            # half-integer order at a number: elementary (e.g. sin(2 pi)/(2 pi) = 0 exactly)
+            if s.is_positive:
+                z = sp.sqrt(s)
+                form = sp.gamma(nu + 1) * (2 / z) ** nu * sp.besselj(nu, z)
+            else:
+                z = sp.sqrt(-s)
+                form = sp.gamma(nu + 1) * (2 / z) ** nu * sp.besseli(nu, z)
+            return sp.simplify(form.expand(func=True))
         return None
 
     def fdiff(self, argindex=2):
@@ -686,6 +944,18 @@ class LambdaBessel(sp.Function):
         z = sp.sqrt(s)
         return sp.gamma(nu + 1) * (2 / z) ** nu * sp.besselj(nu, z)
 
+    def _eval_rewrite_as_sinh(self, nu, s, **kwargs):
+        if nu != sp.S.Half:
+            return None
+        z = _square_root(-s)
+        return sp.sinh(z) / z
+
+    def _eval_rewrite_as_sin(self, nu, s, **kwargs):
+        if nu != sp.S.Half:
+            return None
+        z = _square_root(s)
+        return sp.sin(z) / z
+
     def _eval_rewrite_as_hyper(self, nu, s, **kwargs):
         return sp.hyper([], [nu + 1], -s / 4)
 
@@ -708,8 +978,99 @@ class LambdaBessel(sp.Function):
 
     def _latex(self, printer, exp=None):
         nu, s = self.args
-        out = r"\Lambda_{%s}\left(\sqrt{%s}\right)" % (printer._print(nu), printer._print(s))
+        out = None
+        if nu == sp.S.Half:  # the uniform law's sinh(z)/z or sin(z)/z, as a paper writes it
+            neg = sp.factor(-s)
+            if neg.could_extract_minus_sign():
+                z, fn = _square_root(s), r"\sin"
+            else:
+                z, fn = _square_root(neg), r"\sinh"
+            if not z.is_Pow or z.exp != sp.S.Half:
+                pz = printer._print(z)
+                out = r"\frac{%s{\left(%s \right)}}{%s}" % (fn, pz, pz)
+        if out is None:
+            out = r"\Lambda_{%s}\left(\sqrt{%s}\right)" % (printer._print(nu), printer._print(s))
         return out if exp is None else r"%s^{%s}" % (out, exp)
+
+
+class RemovableSingularity(sp.Function):
+    r"""A function :math:`f(s)` with a removable singularity at :math:`s = 0`, held as
+    ``RemovableSingularity(closed, taylor, s, radius)``: ``closed`` is sympy's closed form
+    (e.g. :math:`(e^{s} - 1 - s)/s^2`, 0/0 at the origin) and ``taylor`` its Taylor polynomial
+    at 0. Numerically the Taylor polynomial is used for :math:`|s| < \mathrm{radius}`, where
+    the closed form cancels catastrophically; symbolically it prints as the closed form.
+    Derivatives act on both, so :math:`E[\theta^k e^{s\theta}]` is exact at :math:`s = 0` too.
+
+    >>> import sympy as sp
+    >>> s = sp.Symbol("s")
+    >>> f = guard_removable((sp.exp(s) - 1 - s)/s**2, s, 1); f.subs(s, 0)
+    1/2
+    >>> import numpy as np
+    >>> float(sp.lambdify([s], f, "numpy")(np.array(1e-9)))
+    0.5000000001666667
+    """
+
+    nargs = 4
+
+    @classmethod
+    def eval(cls, closed, taylor, s, radius):
+        if s == 0:
+            return taylor
+        if s.is_number and closed.is_number:
+            return closed
+        return None
+
+    @property
+    def closed(self):
+        return self.args[0]
+
+    def _eval_derivative(self, x):
+        closed, taylor, s, radius = self.args
+        return self.func(sp.diff(closed, x), sp.diff(taylor, x), s, radius)
+
+    def _eval_is_real(self):
+        return self.args[0].is_extended_real
+
+    def _eval_rewrite_as_Piecewise(self, closed, taylor, s, radius, **kwargs):
+        return sp.Piecewise((taylor, sp.Abs(s) < radius), (closed, True))
+
+    def _numpycode(self, printer):
+        closed, taylor, s, radius = self.args
+        where = printer._module_format("numpy.where")
+        return "%s(abs(%s) < %s, %s, %s)" % (where, printer._print(s), printer._print(radius),
+                                              printer._print(taylor), printer._print(closed))
+
+    _scipycode = _numpycode
+
+    def _sympystr(self, printer):
+        return printer._print(self.args[0])
+
+    def _latex(self, printer, exp=None):
+        out = printer._print(self.args[0])
+        return out if exp is None else r"\left(%s\right)^{%s}" % (out, exp)
+
+
+def guard_removable(expr, s, scale, order: int = 18):
+    r"""Wrap ``expr`` (a function of ``s``) in :class:`RemovableSingularity` if its denominator
+    vanishes at ``s = 0``; the Taylor polynomial of order ``order`` is used for
+    :math:`|s|\,\mathrm{scale} < 1/2`."""
+    den = sp.denom(sp.together(expr))
+    if not den.has(s) or den.subs(s, 0) != 0:
+        return expr
+    taylor = sp.series(expr, s, 0, order).removeO()
+    if taylor.has(sp.Order, sp.nan, sp.zoo) or not taylor.is_polynomial(s):
+        raise NotImplementedError(f"no Taylor polynomial of {expr} at {s} = 0")
+    return RemovableSingularity(expr, sp.expand(taylor), s, 1 / (2 * sp.sympify(scale)))
+
+
+def _square_root(q):
+    """A square root of ``q`` without absolute values (for the even functions above)."""
+    q = sp.factor(q)
+    if q.is_Pow and q.exp.is_even:
+        return q.base ** (q.exp / 2)
+    if q.is_Mul:
+        return sp.Mul(*[_square_root(f) for f in q.args])
+    return sp.sqrt(q)
 
 
 def _sphere_rule(D: int, n: int):
@@ -812,9 +1173,7 @@ class UniformBallLaw(Law):
     def moment(self, k: int) -> sp.Expr:
         r"""Moment of one Cartesian component, :math:`E[b_1^k] = R^k\,\Gamma(\frac d2+1)\Gamma(\frac{k+1}2)/(\sqrt\pi\,\Gamma(\frac{d+k}2+1))`
         for even ``k`` (0 for odd ``k``)."""
-        k = int(k)
-        if k < 0:
-            raise ValueError("moment order must be >= 0")
+        k = _moment_order(k)
         if k % 2:
             return sp.S.Zero
         R, d = self.params
@@ -833,6 +1192,7 @@ class UniformBallLaw(Law):
 
     def sample(self, rng, size, values=None):
         """``size`` is a tuple ending in the dimension D: uniform direction times ``R U^{1/D}``."""
+        _check_rng(rng)
         values = values or {}
         size = (size,) if np.isscalar(size) else tuple(size)
         if not size:
@@ -884,4 +1244,4 @@ def UniformBall(name: str, radius, dim):
     return RandomVector(name, dim, UniformBallLaw(radius, dim))
 
 
-__all__ += ["UniformBall", "UniformBallLaw", "LambdaBessel"]
+__all__ += ["UniformBall", "UniformBallLaw", "LambdaBessel", "RemovableSingularity", "guard_removable"]

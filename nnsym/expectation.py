@@ -39,14 +39,11 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from .exceptions import DivergentExpectation
 from .distributions import NormalLaw, RandomSymbol, RandomVector, random_atoms
 from .vectors import Component, Dot, VectorSymbol, expand_dot, nice_quadratic
 
-__all__ = ["expectation", "Expectation", "DivergentExpectation", "ones_vector", "is_exact"]
-
-
-class DivergentExpectation(ValueError):
-    """The requested expectation does not exist (e.g. a Cauchy moment)."""
+__all__ = ["expectation", "Expectation", "DivergentExpectation", "ones_vector", "is_exact", "with_domain", "split_domain"]
 
 
 class Expectation(sp.Function):
@@ -243,10 +240,80 @@ def _groups(t: _Term) -> list[set]:
     return list(comps.values())
 
 
+# ----------------------------------------------------------------------------- domains of transforms
+#: conditions met by the transforms of the expectation being taken (a stack: one set per call)
+_DOMAINS: list = []
+
+
+def with_domain(value, condition) -> sp.Expr:
+    r"""``value`` where ``condition`` holds and :math:`+\infty` (no finite expectation) elsewhere:
+    ``Piecewise((value, condition), (oo, True))``; just ``value`` if the condition is always true.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> with_domain(1/(1 - x**2), abs(x) < 1)
+    Piecewise((1/(1 - x**2), Abs(x) < 1), (oo, True))
+    """
+    condition = sp.sympify(condition)
+    if condition is sp.true:
+        return value
+    if condition is sp.false:
+        raise DivergentExpectation(f"the expectation {value} does not exist anywhere")
+    return sp.Piecewise((value, condition), (sp.oo, True))
+
+
+def _is_domain(e) -> bool:
+    return isinstance(e, sp.Piecewise) and len(e.args) == 2 and e.args[1] == (sp.oo, sp.true)
+
+
+def split_domain(expr) -> tuple:
+    r"""Undo :func:`with_domain` everywhere in ``expr``: returns ``(value, condition)`` with every
+    domain ``Piecewise`` replaced by its value and the conjunction of their conditions.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> split_domain(2*with_domain(1/(1 - x), x < 1) + 1)
+    (1 + 2/(1 - x), x < 1)
+    """
+    conds: list = []
+
+    def take(e):
+        conds.append(e.args[0][1])
+        return e.args[0][0]
+
+    expr = sp.sympify(expr)
+    while True:  # domains inside domains (nested expectations) come out one level at a time
+        inner = expr.replace(_is_domain, take) if expr.has(sp.Piecewise) else expr
+        if inner == expr:
+            break
+        expr = inner
+    return expr, sp.And(*conds)
+
+
+def _require(condition, what: str) -> None:
+    """Record the domain ``condition`` of a transform (a symbolic condition on the points)."""
+    condition = sp.sympify(condition)
+    if condition is sp.true:
+        return
+    if condition is sp.false:
+        raise DivergentExpectation(f"{what} does not exist (outside the domain of the transform)")
+    if _DOMAINS:
+        _DOMAINS[-1].add(condition)
+
+
 # ----------------------------------------------------------------------------- transforms of one parameter
 def _scalar_transform(theta: RandomSymbol, k: int, s) -> sp.Expr:
-    r""":math:`E[\theta^k e^{s\theta}] = M^{(k)}(s)`."""
-    return _scalar_transform_cached(theta.law, theta, int(k), sp.sympify(s))
+    r""":math:`E[\theta^k e^{s\theta}] = M^{(k)}(s)`, for ``s`` in the domain of :math:`M`
+    (recorded; a number outside it raises :class:`DivergentExpectation`)."""
+    s = sp.sympify(s)
+    if s != 0:
+        cond = theta.law.mgf_domain(s)
+        if cond is sp.false:
+            raise DivergentExpectation(
+                f"E[{theta**k if k else ''} exp({s}*{theta})] does not exist for {theta.law}: "
+                f"{s} is outside the domain {theta.law.mgf_domain(sp.Symbol('s'))} of its moment generating function")
+        _require(cond, f"E[exp({s}*{theta})]")
+    return _scalar_transform_cached(theta.law, theta, int(k), s)
+
+
 
 
 @lru_cache(maxsize=65536)
@@ -285,8 +352,22 @@ def _vector_mgf(b: RandomVector, v) -> sp.Expr:
     return sp.Mul(*[law.transform(Component(v, j)) for j in range(int(b.dim))])
 
 
+def _require_vector_domain(b: RandomVector, v) -> None:
+    r"""The domain of :math:`E[e^{b\cdot v}]`: each i.i.d. component's transform must converge."""
+    if b.law.joint or v == 0 or not b.dim.is_Integer:
+        return
+    for j in range(int(b.dim)):
+        sj = Component(v, j)
+        cond = b.law.mgf_domain(sj)
+        if cond is sp.false:
+            raise DivergentExpectation(f"E[exp({b}.v)] does not exist for {b.law} components: "
+                                       f"component {j} of v = {v} is outside the domain of the transform")
+        _require(cond, f"E[exp({b}.v)]")
+
+
 def _vector_transform(b: RandomVector, polys: list, v) -> sp.Expr:
     r""":math:`E[\prod_j (b\cdot w_j)^{k_j} e^{b\cdot v}] = \prod_j\partial_{t_j}^{k_j} M(v + \sum_j t_j w_j)|_{t=0}`."""
+    _require_vector_domain(b, v)
     if not polys:
         if v == 0:
             return sp.S.One
@@ -356,13 +437,31 @@ def _group_factors(t: _Term, group: set) -> sp.Expr:
     return f
 
 
+def _only_polynomial(t: _Term, group: set) -> bool:
+    return not any(_alt_params(a) & group for a in t.exps) and not any(random_atoms(o) & group for o in t.opaque)
+
+
+def _surely_finite(t: _Term, group: set) -> bool:
+    """The expectation over ``group`` exists: no opaque factor, and every law has an entire transform."""
+    if any(random_atoms(o) & group for o in t.opaque):
+        return False
+    u = sp.Dummy("u")
+    try:
+        return all(p.law.has_mgf and p.law.mgf_domain(u) is sp.true for p in group)
+    except NotImplementedError:  # a density whose tails sympy cannot read
+        return False
+
+
 def _term_expectation(term) -> sp.Expr:
     t = _classify(term)
     if not t.params:
         return term
     # a constant exponential from an affine factor belongs to the coefficient
     out = t.coeff
-    for group in _groups(t):
+    groups = sorted(_groups(t), key=lambda g: not _only_polynomial(t, g))  # cheap zeros (E[a^odd]) first
+    for j, group in enumerate(groups):
+        if out == 0 and all(_surely_finite(t, g) for g in groups[j:]):
+            return sp.S.Zero  # e.g. an odd moment of the readout: the neuron's factor is not needed
         has_opaque = any(random_atoms(o) & group for o in t.opaque)
         if not has_opaque:
             try:
@@ -430,6 +529,12 @@ def _expand_polynomial_factors(e):
     return e
 
 
+def _point_value(p):
+    """The constant a degenerate parameter stands for (a vector: ``mean * 1``)."""
+    mu = p.law.mean
+    return mu * ones_vector(p.dim) if isinstance(p, RandomVector) else mu
+
+
 def expectation(expr, over=None) -> sp.Expr:
     r"""Exact :math:`E[\mathrm{expr}]` over its random parameters (or those in ``over``).
 
@@ -443,6 +548,9 @@ def expectation(expr, over=None) -> sp.Expr:
         return expectation(expr.xreplace(frozen)).xreplace({v: k for k, v in frozen.items()})
     if not random_atoms(expr):
         return expr
+    degenerate = {p: _point_value(p) for p in random_atoms(expr) if p.law.is_degenerate}
+    if degenerate:  # a point mass (variance 0) is a constant: E[f(theta)] = f(mean)
+        return expectation(expr.xreplace(degenerate))
     if expr.has(sp.Heaviside):
         from .gaussian import rewrite_rectifiers
 
@@ -451,7 +559,11 @@ def expectation(expr, over=None) -> sp.Expr:
     # (Wick/Isserlis then acts through the moments); function arguments are left alone
     expr = _expand_polynomial_factors(expr)
     expanded = sp.expand(expr, power_exp=False, log=False, deep=False)
-    result = _nice_exponentials(sp.Add(*[_term_expectation(term) for term in sp.Add.make_args(expanded)]))
+    _DOMAINS.append(set())
+    try:
+        result = _nice_exponentials(sp.Add(*[_term_expectation(term) for term in sp.Add.make_args(expanded)]))
+    finally:
+        conditions = _DOMAINS.pop()
     if not expr.has(sp.I):  # a real integrand has a real expectation
         result = _nice_exponentials(_real_part(result))
-    return result
+    return with_domain(result, sp.And(*sorted(conditions, key=sp.default_sort_key)))

@@ -19,14 +19,21 @@ import sympy as sp
 from sympy.printing.numpy import SciPyPrinter
 
 from .distributions import RandomVector
-from .expectation import Expectation
+from .expectation import DivergentExpectation, Expectation, split_domain
 from .vectors import ScalarPoint, VectorSymbol
 
-__all__ = ["compile_kernel", "evaluate", "NumericWarning", "check_values"]
+__all__ = ["compile_kernel", "evaluate", "NumericWarning", "check_values", "as_value", "as_values", "as_points"]
 
 
 class NumericWarning(UserWarning):
-    """A value was computed by numerical quadrature, or looks numerically unsafe."""
+    """A value was computed by numerical quadrature, or looks numerically unsafe.
+
+    ``.error`` is the stated bound on the absolute error of the value (None when there is none); the
+    message says the same in words."""
+
+    def __init__(self, message="", error=None):
+        super().__init__(message)
+        self.error = error
 
 
 _ROUNDING = 1e-10
@@ -38,6 +45,20 @@ def _nn_sqrt(x):
     if np.iscomplexobj(x):
         return np.sqrt(x)
     return np.sqrt(np.where((x < 0) & (x > -_ROUNDING), 0.0, x))
+
+
+def _nn_correlation(k12, k11, k22):
+    r"""The correlation :math:`k_{12}/\sqrt{k_{11}k_{22}}` clipped to [-1, 1]; 0 where a variance is 0.
+
+    A pre-activation of variance 0 is the constant 0 (the zero-mean forms that use
+    ``Correlation``, e.g. a ReLU without bias at x = 0): every closed form that holds a
+    ``Correlation`` multiplies it by :math:`\sqrt{k_{11}k_{22}}` or is a bounded function of it
+    whose value at :math:`\rho = 0` is the right one (:math:`\arcsin 0 = 0`), so 0 replaces 0/0."""
+    k12, k11, k22 = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (k12, k11, k22)))
+    den = k11 * k22
+    with np.errstate(all="ignore"):
+        rho = np.where(den > 0, k12 / np.sqrt(np.where(den > 0, den, 1.0)), 0.0)
+    return np.clip(rho, -1.0, 1.0)
 
 
 def _nn_clip1(x):
@@ -59,7 +80,7 @@ def _nn_dot(u, v):
     return np.einsum("...i,...i->...", u, v)
 
 
-_NAMESPACE = {"_nn_sqrt": _nn_sqrt, "_nn_clip1": _nn_clip1, "_nn_dot": _nn_dot}
+_NAMESPACE = {"_nn_sqrt": _nn_sqrt, "_nn_clip1": _nn_clip1, "_nn_dot": _nn_dot, "_nn_correlation": _nn_correlation}
 
 
 class _Printer(SciPyPrinter):
@@ -84,7 +105,7 @@ class _Printer(SciPyPrinter):
 
     def _print_Correlation(self, e):
         k12, k11, k22 = (self._print(a) for a in e.args)
-        return "numpy.clip((%s)/numpy.sqrt((%s)*(%s)), -1.0, 1.0)" % (k12, k11, k22)
+        return "_nn_correlation(%s, %s, %s)" % (k12, k11, k22)
 
     def _print_acos(self, e):
         return "numpy.arccos(_nn_clip1(%s))" % self._print(e.args[0])
@@ -107,6 +128,62 @@ def compile_kernel(args, expr):
     return sp.lambdify(args, expr, modules=[_NAMESPACE, "scipy", "numpy"], printer=printer, cse=True, docstring_limit=0)
 
 
+def as_value(v, name: str, context: str):
+    """One hyper-parameter value as a real number: sympy numbers (``Rational(1, 2)``, ``pi``) become
+    floats; strings, arrays, complex numbers, symbols and nan/inf are refused, naming the value."""
+    if isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{context}: the value of {name} must be a real number, got {v!r}")
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (str, bytes)):
+        raise TypeError(f"{context}: the value of {name} must be a real number, got the string {v!r}")
+    if isinstance(v, sp.Basic):
+        if not v.is_number:
+            raise TypeError(f"{context}: the value of {name} must be a number, got the expression {v}")
+        c = complex(v.evalf())
+        if c.imag != 0:
+            raise ValueError(f"{context}: the value of {name} must be real, got {v}")
+        v = int(v) if v.is_Integer else c.real
+    else:
+        a = np.asarray(v)
+        if a.ndim != 0:
+            raise TypeError(f"{context}: the value of {name} must be a single real number, got an array of shape {a.shape}")
+        if np.iscomplexobj(a):
+            if a.imag != 0:
+                raise ValueError(f"{context}: the value of {name} must be real, got {v}")
+            a = a.real
+        try:
+            v = float(a)
+        except (TypeError, ValueError):
+            raise TypeError(f"{context}: the value of {name} must be a real number, got {v!r}") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{context}: the value of {name} must be finite, got {v}")
+    return v
+
+
+def as_values(values: Mapping, context: str) -> dict:
+    """All named values through :func:`as_value`."""
+    return {k: as_value(v, k, context) for k, v in values.items()}
+
+
+def as_points(X, context: str = "points") -> np.ndarray:
+    """Point sets as a real float array: complex points (not silently truncated), strings and
+    other non-numbers are refused."""
+    X = np.asarray(X)
+    if X.dtype == object:
+        try:
+            X = np.asarray(X.tolist(), dtype=complex)
+        except (TypeError, ValueError):
+            raise TypeError(f"{context} must be a real numeric array, got objects such as {X.flat[0]!r}") from None
+    if np.iscomplexobj(X):
+        if np.any(X.imag != 0):
+            raise ValueError(f"{context} must be real, got complex values (e.g. {X[X.imag != 0].flat[0]})")
+        X = X.real
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"{context} must be a real numeric array, got dtype {X.dtype}")
+    return X.astype(float)
+
+
 def check_values(symbols, values: Mapping, context: str) -> dict:
     """Map the named ``values`` onto ``symbols``; clear errors for missing or invalid ones."""
     out = {}
@@ -115,8 +192,9 @@ def check_values(symbols, values: Mapping, context: str) -> dict:
         if s.name not in values:
             missing.append(s.name)
             continue
-        v = values[s.name]
-        if s.is_positive and np.any(np.asarray(v) <= 0):
+        v = as_value(values[s.name], s.name, context)
+        # a positive scale may be set to 0 (the limit, e.g. sigma_b = 0: no bias), a width may not
+        if s.is_positive and (np.any(np.asarray(v) < 0) or (s.is_integer and np.any(np.asarray(v) == 0))):
             raise ValueError(f"{context}: {s.name} must be positive, got {v}")
         if s.is_integer and np.any(np.asarray(v) != np.round(np.asarray(v))):
             raise ValueError(f"{context}: {s.name} must be an integer, got {v}")
@@ -215,10 +293,43 @@ def numeric_expectation(E: Expectation, points, Xf, values: Mapping, dsym=None) 
 
 
 # ----------------------------------------------------------------------------- evaluation
+def _zero_limits(expr, values: Mapping):
+    r"""Substitute the positive symbols whose value is exactly 0 by their limit :math:`s\to 0^+`
+    (e.g. :math:`\sigma_b = 0`, a network without biases); refuse when there is no finite limit."""
+    zeros = [s for s in expr.free_symbols if s.is_positive and not s.is_integer and s.name in values
+             and np.ndim(values[s.name]) == 0 and isinstance(values[s.name], (int, float, np.number, sp.Number))
+             and values[s.name] == 0]
+    for s in sorted(zeros, key=sp.default_sort_key):
+        at = expr.subs(s, 0)
+        if at.has(sp.nan, sp.zoo) or (at.has(sp.oo, -sp.oo) and not expr.has(sp.oo, -sp.oo)):
+            at = sp.limit(expr, s, 0, "+")
+            if at.has(sp.nan, sp.zoo, sp.Limit) or at.has(sp.oo, -sp.oo):
+                raise ValueError(f"{s.name} = 0: the expression has no finite limit as {s.name} -> 0+")
+        expr = at
+    return expr
+
+
+def _check_domain(domain, points, ones, hyper, dsym, Xf, hv, D, cache) -> None:
+    """Raise :class:`DivergentExpectation` at point sets outside the ``domain`` of the expectation."""
+    key = ("domain", domain, tuple(hyper))
+    if key not in cache:
+        cache[key] = compile_kernel(list(points) + ones + hyper + ([dsym] if dsym is not None else []), domain)
+    with np.errstate(all="ignore"):
+        inside = cache[key](*_point_arrays(points, Xf), *[np.ones(D)] * len(ones),
+                            *[hv[h] for h in hyper], *([D] if dsym is not None else []))
+    inside = np.broadcast_to(np.asarray(inside, dtype=bool), (Xf.shape[0],))
+    if not np.all(inside):
+        bad = np.flatnonzero(~inside)
+        raise DivergentExpectation(
+            f"the expectation does not exist (it is infinite) at {bad.size} of {Xf.shape[0]} point sets, "
+            f"e.g. point set {int(bad[0])}: it needs {domain} (the domain of a moment generating function)")
+
+
 def evaluate(expr, points, dim, X, values: Mapping, cache: dict) -> np.ndarray:
     """Evaluate ``expr`` (in ``points``) at every point set of ``X`` (shape (..., n, d))."""
     n = len(points)
-    X = np.asarray(X, dtype=float)
+    X = as_points(X)
+    values = as_values(values, "evaluate")
     if X.ndim < 2 or X.shape[-2] != n:
         raise ValueError(f"points must have shape (..., {n}, d) for a {n}-point function, got {X.shape}")
     dim = sp.sympify(dim)
@@ -238,13 +349,19 @@ def evaluate(expr, points, dim, X, values: Mapping, cache: dict) -> np.ndarray:
     if not np.all(np.isfinite(Xf)):
         raise ValueError("points contain inf or nan")
 
+    # a positive scale set to 0 is the limit scale -> 0+, taken exactly
+    expr = _zero_limits(expr, values)
+    # an expectation that exists only on a domain (e.g. a Laplace MGF) is refused outside it
+    expr, domain = split_domain(expr)
     expectations = sorted(expr.atoms(Expectation), key=sp.default_sort_key)
     dummies = [sp.Dummy(f"E{j}") for j in range(len(expectations))]
     body = expr.xreplace(dict(zip(expectations, dummies))) if expectations else expr
-    others = body.free_symbols - set(points) - set(dummies) - ({dsym} if dsym is not None else set())
+    others = (body.free_symbols | domain.free_symbols) - set(points) - set(dummies) - ({dsym} if dsym is not None else set())
     ones = _ones_symbols(body)
     hyper = sorted(others - set(ones), key=sp.default_sort_key)
     hv = check_values(hyper, values, "evaluate")
+    if domain is not sp.true:
+        _check_domain(domain, points, ones, hyper, dsym, Xf, hv, D, cache)
     key = (tuple(hyper), tuple(ones), tuple(dummies) and len(dummies))
     if key not in cache:
         cache[key] = (compile_kernel(list(points) + ones + dummies + hyper + ([dsym] if dsym is not None else []), body), dummies)
@@ -258,8 +375,8 @@ def evaluate(expr, points, dim, X, values: Mapping, cache: dict) -> np.ndarray:
             val, err = gaussian_numeric(E, points, Xf, values, dsym)
         else:
             val, err = numeric_expectation(E, points, Xf, values, dsym)
-        warnings.warn(f"evaluated {E.func.__name__} over {', '.join(map(str, E.params))} by quadrature "
-                      f"(estimated abs. error {err:.1e})", NumericWarning, stacklevel=3)
+        warnings.warn(NumericWarning(f"evaluated {E.func.__name__} over {', '.join(map(str, E.params))} by "
+                                     f"quadrature (estimated abs. error {err:.1e})", error=err), stacklevel=3)
         evals.append(val)
     with np.errstate(all="ignore"):
         out = fn(*_point_arrays(points, Xf), *[np.ones(D)] * len(ones), *evals,

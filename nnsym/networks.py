@@ -17,7 +17,10 @@ exp(-(x_1 - x_2)**2/2)/2
 from __future__ import annotations
 
 import functools
+import itertools
 import math
+import warnings
+from dataclasses import dataclass
 from typing import Iterable
 
 import sympy as sp
@@ -25,10 +28,11 @@ from sympy.utilities.iterables import multiset_partitions
 
 from .correlators import Correlator
 from .distributions import RandomSymbol, RandomVector, is_random, random_atoms
-from .expectation import expectation
+from .expectation import expectation, split_domain, with_domain
 from .vectors import ScalarPoint, VectorSymbol
 
-__all__ = ["Input", "Network", "set_partitions", "moebius", "cumulant"]
+__all__ = ["Input", "Network", "set_partitions", "moebius", "cumulant", "TooExpensive", "CostWarning",
+           "DerivationCost"]
 
 
 def Input(name: str, d) -> sp.Symbol:
@@ -169,6 +173,8 @@ class Network:
         if bias is not None and bias in self.params:
             raise ValueError(f"the output bias {bias} must not appear in the neuron or be the readout")
         self.dim = input.dim
+        _check_scalar_neuron(self.neuron, input)
+        _check_one_symbol_per_name(self)
 
     # ------------------------------------------------------------------ basic objects
     def __repr__(self):
@@ -220,9 +226,10 @@ class Network:
         if n % 2 == 0:
             return False
         a = self.readout
-        if not a.law.is_even or a in random_atoms(self.neuron):
+        # an odd moment of a law without moments (Cauchy) is undefined, not zero
+        if not a.law.is_even or not a.law.has_mgf or a in random_atoms(self.neuron):
             return False
-        return self.bias is None or self.bias.law.is_even
+        return self.bias is None or (self.bias.law.is_even and self.bias.law.has_mgf)
 
     @_memo
     def _neuron_moment(self, pts: tuple) -> sp.Expr:
@@ -259,13 +266,21 @@ class Network:
         return sp.sympify(out)
 
     # ------------------------------------------------------------------ public
-    def correlator(self, n: int, connected: bool = False) -> Correlator:
+    def correlator(self, n: int, connected: bool = False, *, max_terms: int | None = None,
+                   progress: bool = False) -> Correlator:
         r"""The exact :math:`n`-point function :math:`G^{(n)}(x_1,\dots,x_n)` (or the
         connected :math:`G^{(n)}_c` with ``connected=True``), symbolic in ``N``.
 
         .. math:: G^{(n)} = \sum_{\pi} N^{\underline{|\pi|}}\prod_{B\in\pi}
                   E\Big[\prod_{k\in B} a\,h(x_k)\Big],\qquad
                   G^{(n)}_c = N\,\kappa\big(a h(x_1),\dots,a h(x_n)\big)\ \text{(i.i.d.)}
+
+        The cost is estimated first (:meth:`correlator_cost`: Bell numbers of set partitions, the
+        distinct neuron expectations and their terms). Above ``max_terms`` (default
+        ``MAX_TERMS = 10**6``, about a quarter of an hour) it raises :class:`TooExpensive`
+        naming the estimate; ``max_terms=float("inf")`` derives anyway. Above ``WARN_TERMS``
+        (10^4) it issues a :class:`CostWarning` with the estimate. ``progress=True`` shows tqdm
+        bars over the expectations and the set partitions.
         """
         n = _check_n(n)
         pts = self.points(n)
@@ -273,8 +288,55 @@ class Network:
         if self._odd_vanishes(n):
             expr = sp.S.Zero
         else:
-            expr = _tidy(self._connected(pts) if connected else self._full(pts))
+            _check_cost(self.correlator_cost(n, connected), max_terms)
+            expr = _tidy(self._derive(pts, connected, progress))
         return Correlator(expr, pts, self.dim, name=kind, network=self, connected=connected)
+
+    def correlator_cost(self, n: int, connected: bool = False, neuron: bool = False) -> "DerivationCost":
+        r"""An estimate of the work of :meth:`correlator` (``neuron=True``: :meth:`neuron_correlator`),
+        without doing it: see :class:`DerivationCost`.
+
+        >>> import nnsym as ns
+        >>> c = ns.zoo.cos_net(2).correlator_cost(8, connected=True)
+        >>> c.partitions, c.expectations, c.terms        # B_8, 2^8 - 1, 8*2*3^7 + B_8
+        (4140, 255, 39132)
+        """
+        return _derivation_cost(self, _check_n(n), connected, neuron)
+
+    def _derive(self, pts: tuple, connected: bool, progress: bool) -> sp.Expr:
+        """The unsimplified G^(n) or G_c^(n); with ``progress``, tqdm bars over the distinct
+        expectations (i.i.d. neurons) and over the set partitions."""
+        bar = _progress_bar(progress)
+        if bar is None:
+            return self._connected(pts) if connected else self._full(pts)
+        n = len(pts)
+        if self.iid:  # stage 1: every distinct single-neuron expectation (memoised for stage 2)
+            subsets = [S for k in range(1, n + 1) for S in itertools.combinations(pts, k)]
+            with bar(total=len(subsets), desc=f"G^({n}): neuron expectations", unit="E") as b:
+                for S in subsets:
+                    self._neuron_moment(S)
+                    b.update()
+        # stage 2: the set-partition sum, counted through the moment it calls once per partition
+        if connected:  # cumulant(): set_partitions puts the first point in the first block of each partition
+            name, total = ("_neuron_moment" if self.iid else "_sum_moment"), _bell(n)
+            counts = lambda arg: pts[0] in arg  # noqa: E731
+        else:  # width_sum_moment(): one call per partition of each point set it sums
+            name, total = "_partition_moment", _bell(n) if self.bias is None else _bell(n + 1) - 1
+            counts = lambda arg: True  # noqa: E731
+        inner = getattr(self, name)
+        with bar(total=total, desc=f"G^({n}): set partitions", unit="pi") as b:
+            def counted(arg):
+                if counts(arg):
+                    b.update()
+                return inner(arg)
+
+            setattr(self, name, counted)  # shadows the memoised method on this instance only
+            try:
+                out = self._connected(pts) if connected else self._full(pts)
+            finally:
+                delattr(self, name)
+            b.update(max(0, total - b.n))  # partitions skipped by a vanishing (odd) bias moment
+            return out
 
     def power_spectrum(self, method: str = "auto") -> "PowerSpectrum":
         r"""The power spectrum :math:`G(p) = \int d^dx\, e^{-ip\cdot x} G^{(2)}(x, 0)` (see :mod:`nnsym.spectra`):
@@ -288,18 +350,79 @@ class Network:
 
         return power_spectrum(self, method=method)
 
-    def neuron_correlator(self, n: int) -> Correlator:
-        r"""The neuron correlator :math:`H^{(n)}_{i\dots i}(x_1..x_n) = E[h(x_1)\cdots h(x_n)]` (one neuron)."""
+    def neuron_correlator(self, n: int, *, max_terms: int | None = None) -> Correlator:
+        r"""The neuron correlator :math:`H^{(n)}_{i\dots i}(x_1..x_n) = E[h(x_1)\cdots h(x_n)]` (one neuron).
+
+        Refused with :class:`TooExpensive` above ``max_terms`` terms (see :meth:`correlator`)."""
         n = _check_n(n)
+        _check_cost(self.correlator_cost(n, neuron=True), max_terms)
         pts = self.points(n)
         expr = expectation(sp.Mul(*[self.neuron.xreplace({self.input: p}) for p in pts]))
         return Correlator(expr, pts, self.dim, name="H", network=self, connected=False)
 
 
+def _check_scalar_neuron(neuron, input) -> None:
+    """The neuron must be a scalar: vectors only inside scalar products (``Dot``) or components,
+    and every vector of the input's dimension (a shape=3 weight cannot meet a point of R^2)."""
+    from .vectors import Component, Dot
+
+    def bare(e):
+        if isinstance(e, VectorSymbol):
+            return e
+        if isinstance(e, (Dot, Component)):
+            return None
+        for arg in e.args:
+            found = bare(arg)
+            if found is not None:
+                return found
+        return None
+
+    v = bare(neuron)
+    if v is not None:
+        hint = "b.dot(x)" if isinstance(input, VectorSymbol) else "a scalar parameter (no shape) with a d = 1 input"
+        raise TypeError(f"the neuron {neuron} must be a scalar expression, but the vector {v} (dimension {v.dim}) "
+                        f"appears outside a scalar product: write {hint}, nnsym.dot(u, v) or x[j]")
+    wrong = sorted((s for s in neuron.free_symbols if isinstance(s, VectorSymbol) and sp.sympify(s.dim) != input.dim),
+                   key=sp.default_sort_key)
+    if wrong:
+        desc = ", ".join(f"{s} (dimension {s.dim})" for s in wrong)
+        raise ValueError(f"the neuron uses vectors whose dimension differs from the input {input} "
+                         f"(dimension {input.dim}): {desc}")
+
+
+def _check_one_symbol_per_name(net) -> None:
+    """Two different symbols with one name (e.g. ``N`` positive integer in the width and a plain
+    ``N`` in a variance, or two parameters called ``b``) would be confused by name-based values
+    and by the compiled kernels: refuse them."""
+    syms = set(net.neuron.free_symbols) | set(net.width.free_symbols) | {net.readout, net.input}
+    syms |= set(sp.sympify(net.dim).free_symbols)
+    for p in net.params + ([net.bias] if net.bias is not None else []):
+        syms |= {p} | p.law.free_symbols()
+        if isinstance(p, RandomVector):
+            syms |= set(sp.sympify(p.dim).free_symbols)
+    by_name: dict = {}
+    for s in syms:
+        if not isinstance(s, sp.Dummy):
+            by_name.setdefault(s.name, set()).add(s)
+    clash = {name: group for name, group in by_name.items() if len(group) > 1}
+    if clash:
+        def describe(s):
+            if is_random(s):
+                return f"the parameter {s} ~ {s.law}"
+            kinds = getattr(s, "_assumptions_orig", None) or s.assumptions0
+            return f"{type(s).__name__}({s.name!r}{''.join(f', {k}={v}' for k, v in sorted(kinds.items()))})"
+
+        name, group = sorted(clash.items())[0]
+        raise ValueError(f"two different symbols are named {name!r}: "
+                         f"{' and '.join(sorted(map(describe, group)))}; use one symbol for one name")
+
+
 def _tidy(expr):
     r"""Distribute the N-dependent prefactors and pull out the common factor,
-    e.g. :math:`\sigma_a^4/(8N)\,[3(\dots) - 2(\dots)]` (cheap: no ``simplify``)."""
-    return sp.factor_terms(sp.expand_mul(expr, deep=False))
+    e.g. :math:`\sigma_a^4/(8N)\,[3(\dots) - 2(\dots)]` (cheap: no ``simplify``).
+    The domains of the moments' transforms are gathered into one condition on the whole result."""
+    value, domain = split_domain(expr)
+    return with_domain(sp.factor_terms(sp.expand_mul(value, deep=False)), domain)
 
 
 def _check_n(n) -> int:
@@ -309,3 +432,131 @@ def _check_n(n) -> int:
     if n < 1:
         raise ValueError(f"an n-point function needs n >= 1, got n = {n}")
     return n
+
+
+# ----------------------------------------------------------------------------- cost of a derivation
+MAX_TERMS = 10**6
+"""Default limit of :meth:`Network.correlator`: estimates above it raise :class:`TooExpensive`."""
+WARN_TERMS = 10**4
+"""Estimates above this issue a :class:`CostWarning` (about ten seconds and more)."""
+SECONDS_PER_TERM = 1e-3
+"""Calibration of the time estimate: the cos-net in d = 2 takes about 1 ms per term
+(G_c^(6): 3119 terms, ~3 s; G_c^(8): 39132 terms, ~40 s)."""
+
+
+class TooExpensive(ValueError):
+    """The requested derivation is estimated to be far too expensive (the estimate is in the
+    message and in ``.cost``); pass a larger ``max_terms`` (or ``float('inf')``) to force it."""
+
+    def __init__(self, message: str, cost: "DerivationCost | None" = None):
+        super().__init__(message)
+        self.cost = cost
+
+
+class CostWarning(UserWarning):
+    """A derivation that will take long (the estimate is in the message)."""
+
+
+@dataclass(frozen=True)
+class DerivationCost:
+    r"""An estimate of the work of one derivation.
+
+    ``partitions``: set partitions summed over (Bell numbers :math:`B_n`); ``expectations``: distinct
+    expectations the engine takes; ``neuron_terms``: additive terms of one neuron once its
+    cos/sin/cosh/sinh are exponentials (a product of k neurons has up to ``neuron_terms**k``);
+    ``terms``: the cost measure, :math:`\sum_E (\text{points of } E)\,t^{|E|}` over the
+    expectations plus the partitions (for i.i.d. neurons
+    :math:`\sum_k \binom{n}{k} k\,t^k + B_n = n t (1+t)^{n-1} + B_n`); ``seconds``: ``terms`` times
+    :data:`SECONDS_PER_TERM`, a rough guide only."""
+
+    what: str
+    partitions: int
+    expectations: int
+    neuron_terms: int
+    terms: int
+
+    @property
+    def seconds(self) -> float:
+        return self.terms * SECONDS_PER_TERM
+
+    def __str__(self):
+        parts = f"{self.partitions:.3g} set partitions, " if self.partitions else ""
+        return (f"{self.what}: ~{self.terms:.3g} terms ({parts}{self.expectations:.3g} distinct expectation(s), "
+                f"{self.neuron_terms} exponential term(s) per neuron), roughly {_duration(self.seconds)} "
+                f"at ~{SECONDS_PER_TERM * 1e3:g} ms per term")
+
+
+def _bell(n: int) -> int:
+    return int(sp.bell(n))
+
+
+def _term_count(e) -> int:
+    """Additive terms of ``e`` once cos/sin/cosh/sinh of non-constant arguments are written as
+    exponentials and products are multiplied out (an estimate: no cancellation)."""
+    e = sp.sympify(e)
+    if isinstance(e, sp.Add):
+        return sum(_term_count(a) for a in e.args)
+    if isinstance(e, sp.Mul):
+        return math.prod(_term_count(a) for a in e.args)
+    if isinstance(e, sp.Pow) and e.exp.is_Integer and e.exp > 0:
+        return _term_count(e.base) ** int(e.exp)
+    if isinstance(e, (sp.cos, sp.sin, sp.cosh, sp.sinh)) and e.args[0].free_symbols:
+        return 2
+    return 1
+
+
+def _derivation_cost(net: "Network", n: int, connected: bool, neuron: bool = False) -> DerivationCost:
+    t = max(1, _term_count(net.neuron))
+    C, B = math.comb, _bell
+    if neuron:
+        return DerivationCost(f"H^({n})", 0, 1, t, n * t**n)
+    what = f"G_c^({n})" if connected else f"G^({n})"
+    subsets_with_partitions = sum(C(n, k) * B(k) for k in range(1, n + 1))  # B_{n+1} - 1
+    if net.iid:
+        expectations, eterms = 2**n - 1, sum(C(n, k) * k * t**k for k in range(1, n + 1))
+        partitions = B(n) if connected or net.bias is None else subsets_with_partitions
+    else:  # one expectation of all the points' summands per set partition (of each point set summed)
+        if connected or net.bias is not None:
+            expectations = subsets_with_partitions
+            eterms = sum(C(n, k) * B(k) * k * t**k for k in range(1, n + 1))
+            partitions = subsets_with_partitions + (B(n) if connected else 0)
+        else:
+            expectations, eterms, partitions = B(n), B(n) * n * t**n, B(n)
+    return DerivationCost(what, partitions, expectations, t, eterms + partitions)
+
+
+def _check_cost(cost: DerivationCost, max_terms) -> None:
+    if max_terms is not None and (isinstance(max_terms, bool) or not isinstance(max_terms, (int, float))
+                                  or not max_terms > 0):
+        raise ValueError(f"max_terms must be a positive number (or None for the default {MAX_TERMS:.0e}, "
+                         f"float('inf') for no limit), got {max_terms!r}")
+    limit = MAX_TERMS if max_terms is None else max_terms
+    if cost.terms > limit:
+        bar = "" if cost.what.startswith("H") else " (progress=True shows its progress)"
+        raise TooExpensive(
+            f"refusing to derive {cost} -- above the limit max_terms={limit:.3g}. Ask for a smaller n, or pass "
+            f"max_terms=float('inf') to derive it anyway{bar}", cost)
+    if cost.terms > WARN_TERMS:
+        bar = "" if cost.what.startswith("H") else "; progress=True shows a progress bar"
+        warnings.warn(f"deriving {cost}{bar}", CostWarning, stacklevel=3)
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` in the largest unit that keeps the number >= 1 (s, min, h, days, years)."""
+    unit, size = "s", 1.0
+    for u, sz in (("min", 60.0), ("h", 3600.0), ("days", 86400.0), ("years", 3.156e7)):
+        if seconds >= 1.5 * sz:
+            unit, size = u, sz
+    return f"{seconds / size:.2g} {unit}"
+
+
+def _progress_bar(progress: bool):
+    """``tqdm`` (as a context-manager factory) when ``progress`` and tqdm is installed, else None."""
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        warnings.warn("progress=True needs tqdm (pip install 'nnsym[progress]')", stacklevel=4)
+        return None
+    return tqdm

@@ -11,8 +11,10 @@ r"""Infinite-width kernels (NNGP, NTK), the NTK of a single-layer network, and k
 and (NTK parameterisation, Jacot et al.)
 :math:`\Theta^{1} = K^{1}`, :math:`\Theta^{l+1} = K^{l+1} + \sigma_W^2\,\Theta^{l}\,E[f'(u)f'(v)]`.
 The pair expectations are the engine's closed forms (:func:`nnsym.gaussian.pair_expectation`):
-they compose symbolically for ReLU and erf; otherwise the recursion runs numerically
-(two-dimensional Gauss-Hermite per layer) and the kernel says so.
+they compose symbolically for ReLU, erf, sign, Heaviside and every activation that is piecewise
+polynomial with its kink at 0 (Abs, leaky ReLU, ...); otherwise the recursion runs numerically
+(two-dimensional Gauss-Legendre panels per layer, split at the activation's kinks) and the kernel
+says so, with a stated error.
 
 **Single-layer NTK** of any :class:`~nnsym.Network` (standard parameterisation, as written):
 :math:`\Theta(x,x') = E[\sum_\theta \partial_\theta\phi(x)\,\partial_\theta\phi(x')]`
@@ -24,6 +26,7 @@ and the NNGP posterior mean and variance.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -32,8 +35,9 @@ import sympy as sp
 from .correlators import Correlator
 from .distributions import RandomSymbol
 from .expectation import expectation
-from .gaussian import pair_expectation
-from .kernels import compile_kernel
+from .exceptions import DivergentExpectation
+from .gaussian import _N_HI, _N_LO, gauss1_kinked, gauss2_kinked, kink_points, pair_expectation
+from .kernels import NumericWarning, compile_kernel
 from .networks import Input, Network
 from .vectors import Dot, ScalarPoint, VectorSymbol, expand_dot
 
@@ -53,7 +57,15 @@ class DeepKernel:
 
     ``.nngp`` and ``.ntk`` are :class:`~nnsym.Correlator` objects in two points
     when the recursion composes in closed form (``.symbolic`` is True); ``.evaluate_nngp``
-    and ``.evaluate_ntk`` work in both cases (numeric recursion otherwise).
+    and ``.evaluate_ntk`` work in both cases (numeric recursion otherwise, with a
+    :class:`~nnsym.kernels.NumericWarning` whose ``.error`` bounds the error). Closed forms: the
+    engine's table (ReLU, erf, rectified monomials, sign, Heaviside) and every activation that is
+    piecewise polynomial with its kink at 0 (Abs, leaky ReLU ``Max(a z, z)``, ``Min(0, z)``, a
+    Piecewise of such), through :func:`nnsym.gaussian.pair_expectation`. The numeric recursion
+    splits its panels at the kinks of the activation, wherever they are
+    (:func:`nnsym.gaussian.kink_points`). When :math:`f'` is a distribution (sign, Heaviside: a
+    Dirac delta) the NTK does not exist and asking for it raises
+    :class:`~nnsym.DivergentExpectation`; the NNGP is still there.
 
     >>> import sympy as sp
     >>> K = DeepKernel(lambda z: sp.Max(0, z), depth=1, d=1)
@@ -75,15 +87,43 @@ class DeepKernel:
         k11, k22 = sp.symbols("k11 k22", positive=True)
         k12 = sp.Symbol("k12", real=True)
         u = sp.Dummy("u", real=True)
-        fprime = sp.Lambda(u, sp.diff(self.f(u), u))
+        self._u = u
+        self._fz = sp.sympify(self.f(u))
+        self._fpz = sp.diff(self._fz, u)
+        # f' with a Dirac delta (sign, Heaviside, a jump): E[f'(u)^2] = oo, the NTK does not exist
+        self._ntk_divergent = self._fpz.has(sp.DiracDelta)
         self._P = pair_expectation(self.f, k11, k12, k22)
-        self._Pd = pair_expectation(lambda z: fprime(z), k11, k12, k22)
+        self._Pd = None if self._ntk_divergent else pair_expectation(sp.Lambda(u, self._fpz), k11, k12, k22)
         self._k = (k11, k12, k22)
-        self.symbolic = self._P is not None and self._Pd is not None
-        if self.symbolic:
-            K, T = self._recursion()
-            self.nngp = Correlator(K, self.points, self.dim, name="K")
-            self.ntk = Correlator(T, self.points, self.dim, name="Theta")
+        self.symbolic = self._P is not None and (self._Pd is not None or self._ntk_divergent)
+        self._nngp = self._ntk = None
+
+    @property
+    def nngp(self) -> Correlator:
+        """The NNGP kernel as a Correlator (closed form); AttributeError when there is none."""
+        if self._P is None:
+            raise AttributeError(f"the NNGP of {self._fz} has no closed form: use evaluate_nngp (numeric)")
+        if self._nngp is None:
+            self._nngp = Correlator(self._recursion(ntk=False)[0], self.points, self.dim, name="K")
+        return self._nngp
+
+    @property
+    def ntk(self) -> Correlator:
+        """The NTK as a Correlator (closed form); DivergentExpectation when f' is a distribution,
+        AttributeError when there is no closed form."""
+        self._refuse_divergent_ntk()
+        if not self.symbolic:
+            raise AttributeError(f"the NTK of {self._fz} has no closed form: use evaluate_ntk (numeric)")
+        if self._ntk is None:
+            self._ntk = Correlator(self._recursion(ntk=True)[1], self.points, self.dim, name="Theta")
+        return self._ntk
+
+    def _refuse_divergent_ntk(self):
+        if self._ntk_divergent:
+            raise DivergentExpectation(
+                f"the NTK of the activation {self._fz} does not exist: its derivative {self._fpz} is a "
+                "distribution (a Dirac delta at a jump), so E[f'(u) f'(v)] is infinite at x = x' "
+                "(E[delta(u)^2] = oo); the NNGP (evaluate_nngp, .nngp) exists")
 
     def _layer1(self):
         x1, x2 = self.points
@@ -91,7 +131,7 @@ class DeepKernel:
         dot = (lambda a, b: a * b) if isinstance(x1, ScalarPoint) else Dot
         return (sb2 + sW2 * dot(x1, x1) / self.dim, sb2 + sW2 * dot(x1, x2) / self.dim, sb2 + sW2 * dot(x2, x2) / self.dim)
 
-    def _recursion(self):
+    def _recursion(self, ntk: bool = True):
         k11, k12, k22 = self._k
         sW2, sb2 = self.sigma_W**2, self.sigma_b**2
         K11, K12, K22 = self._layer1()
@@ -99,14 +139,19 @@ class DeepKernel:
         diag = lambda kk: self._P.subs({k11: kk, k22: kk, k12: kk})
         for _ in range(self.depth):
             sub = {k11: K11, k12: K12, k22: K22}
-            P, Pd = self._P.xreplace(sub), self._Pd.xreplace(sub)
-            T12 = sb2 + sW2 * P + sW2 * T12 * Pd
+            P = self._P.xreplace(sub)
+            if ntk:
+                T12 = sb2 + sW2 * P + sW2 * T12 * self._Pd.xreplace(sub)
             K12 = sb2 + sW2 * P
             K11, K22 = sb2 + sW2 * diag(K11), sb2 + sW2 * diag(K22)
-        return K12, T12
+        return K12, (T12 if ntk else None)
 
     # ------------------------------------------------------------------ numeric recursion
-    def _numeric(self, X, values, which):
+    def _numeric(self, X, values, which, with_error: bool = False):
+        """The recursion with kink-split Gauss-Legendre panels (:func:`nnsym.gaussian.gauss2_kinked`),
+        run with 10 and 7 nodes per panel; the difference is the stated error."""
+        if which == "ntk":
+            self._refuse_divergent_ntk()
         X = np.asarray(X, dtype=float)
         if X.ndim < 2 or X.shape[-2] != 2:
             raise ValueError(f"points must have shape (..., 2, d), got {X.shape}")
@@ -117,43 +162,82 @@ class DeepKernel:
             raise ValueError(f"points must have shape (..., 2, {self.dim}), got {X.shape}")
         sW2 = float(sp.sympify(self.sigma_W**2).subs({s: vals[s.name] for s in sp.sympify(self.sigma_W).free_symbols}))
         sb2 = float(sp.sympify(self.sigma_b**2).subs({s: vals[s.name] for s in sp.sympify(self.sigma_b).free_symbols}))
-        D = X.shape[-1]
-        x1, x2 = X[..., 0, :], X[..., 1, :]
+        u = self._u
+        extra = (self._fz.free_symbols | self._fpz.free_symbols) - {u}
+        if extra:
+            raise ValueError(f"the activation {self._fz} has free symbols {sorted(map(str, extra))}: "
+                             "give it numbers (the numeric recursion needs a numeric activation)")
+        mods = [{"Heaviside": lambda x, h0=0.5: np.heaviside(x, h0)}, "scipy", "numpy"]
+        f = sp.lambdify([u], self._fz, modules=mods)
+        fp = sp.lambdify([u], self._fpz, modules=mods)
+        kf = _float_kinks(self._fz, u)
+        kfp = _float_kinks(self._fpz, u)
+        batch = X.shape[:-2]
+        Xf = X.reshape(-1, 2, X.shape[-1])
+        runs = [self._recursion_numeric(Xf, f, fp, kf, kfp, sW2, sb2, which, n) for n in (_N_HI, _N_LO)]
+        out = runs[0].reshape(batch)
+        err = float(np.max(np.abs(runs[0] - runs[1]))) if runs[0].size else 0.0
+        err = max(err, 1e-12 * float(np.max(np.abs(runs[0]))) if runs[0].size else 0.0)
+        return (out, err) if with_error else out
+
+    def _recursion_numeric(self, Xf, f, fp, kf, kfp, sW2, sb2, which, n):
+        D = Xf.shape[-1]
+        x1, x2 = Xf[:, 0, :], Xf[:, 1, :]
         K11 = sb2 + sW2 * np.sum(x1 * x1, -1) / D
         K22 = sb2 + sW2 * np.sum(x2 * x2, -1) / D
         K12 = sb2 + sW2 * np.sum(x1 * x2, -1) / D
         T12 = K12.copy()
-        z = sp.Dummy("z", real=True)
-        f = sp.lambdify([z], self.f(z), modules=["scipy", "numpy"])
-        fp = sp.lambdify([z], sp.diff(self.f(z), z), modules=["scipy", "numpy"])
-        g, w = np.polynomial.hermite_e.hermegauss(160)
-        w = w / math.sqrt(2 * math.pi)
-        U, V = np.meshgrid(g, g, indexing="ij")
-        W = np.outer(w, w)
 
-        def pair(fun, a, c, b):  # E[fun(u) fun(v)], cov [[a, c], [c, b]], elementwise over arrays
-            a, b, c = (np.asarray(t)[..., None, None] for t in (a, b, c))
-            su = np.sqrt(a)
-            rho = c / np.sqrt(a * b)
-            uu = su * U
-            vv = np.sqrt(b) * (rho * U + np.sqrt(np.clip(1 - rho**2, 0, None)) * V)
-            return np.sum(W * np.broadcast_to(fun(uu), uu.shape) * np.broadcast_to(fun(vv), vv.shape), axis=(-2, -1))
+        def pair(fun, kinks, a, c, b):  # E[fun(u) fun(v)], cov [[a, c], [c, b]]
+            sa, sb = np.sqrt(a), np.sqrt(b)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rho = np.clip(np.where(sa * sb > 0, c / (sa * sb), 0.0), -1.0, 1.0)
+            L = np.zeros(a.shape + (2, 2))
+            L[:, 0, 0] = sa
+            L[:, 1, 0] = sb * rho
+            L[:, 1, 1] = sb * np.sqrt(1 - rho**2)
+            return gauss2_kinked(lambda p, q: fun(p) * fun(q), np.zeros(a.shape + (2,)), L, [kinks, kinks], n)
+
+        def square(kk):  # E[f(u)^2], u ~ N(0, kk)
+            return gauss1_kinked(lambda z: f(z) ** 2, np.zeros_like(kk), np.sqrt(kk), kf, n)
 
         for _ in range(self.depth):
-            P = pair(f, K11, K12, K22)
-            Pd = pair(fp, K11, K12, K22)
-            T12 = sb2 + sW2 * P + sW2 * T12 * Pd
+            P = pair(f, kf, K11, K12, K22)
+            if which == "ntk":
+                T12 = sb2 + sW2 * P + sW2 * T12 * pair(fp, kfp, K11, K12, K22)
             K12 = sb2 + sW2 * P
-            K11, K22 = sb2 + sW2 * pair(f, K11, K11, K11), sb2 + sW2 * pair(f, K22, K22, K22)
+            K11, K22 = sb2 + sW2 * square(K11), sb2 + sW2 * square(K22)
         return K12 if which == "nngp" else T12
+
+    def _evaluate_numeric(self, X, values, which):
+        out, err = self._numeric(X, values, which, with_error=True)
+        warnings.warn(NumericWarning(f"DeepKernel: the {which.upper()} of {self._fz} by numerical quadrature "
+                                     f"(kink-split panels; estimated abs. error {err:.1e})", error=err), stacklevel=3)
+        return out
 
     def evaluate_nngp(self, X, **values) -> np.ndarray:
         """:math:`K^{(L+1)}` at point pairs ``X`` of shape (..., 2, d)."""
-        return self.nngp.evaluate(X, **values) if self.symbolic else self._numeric(X, values, "nngp")
+        return self.nngp.evaluate(X, **values) if self._P is not None else self._evaluate_numeric(X, values, "nngp")
 
     def evaluate_ntk(self, X, **values) -> np.ndarray:
         r""":math:`\Theta^{(L+1)}` at point pairs ``X`` of shape (..., 2, d)."""
-        return self.ntk.evaluate(X, **values) if self.symbolic else self._numeric(X, values, "ntk")
+        self._refuse_divergent_ntk()
+        return self.ntk.evaluate(X, **values) if self.symbolic else self._evaluate_numeric(X, values, "ntk")
+
+
+def _float_kinks(expr, z):
+    """The kinks of a numeric activation as floats ([] if none or unknown: the two rule sizes then
+    disagree by about the error)."""
+    ks = kink_points(expr, z)
+    out = []
+    for k in ks or []:
+        try:
+            c = complex(k)
+        except TypeError:
+            continue
+        if c.imag == 0:
+            out.append(c.real)
+    return out
 
 
 def deep_kernels(activation, depth: int, d, sigma_W=None, sigma_b=None) -> DeepKernel:

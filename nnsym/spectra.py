@@ -24,6 +24,10 @@ Two routes, both working on the expression:
    done by sympy where it can (every closed form is checked against numerical
    integration first; sympy's ``inverse_fourier_transform`` is never used) and
    numerically otherwise, marked as such (``is_exact = False``, ``method = "numeric"``).
+3. **A numeric** :math:`G^{(2)}` (unevaluated expectations; isotropic in d >= 2): ``evaluate``
+   integrates its quadrature :math:`g(r) = G^{(2)}(r e_1, 0)` against the radial kernel out to
+   where it has decayed, with an error estimate, and refuses when the quadrature of g becomes
+   unreliable before that.
 
 >>> import sympy as sp, nnsym as ns
 >>> S = ns.power_spectrum(ns.zoo.cauchy_net())
@@ -47,7 +51,7 @@ import sympy as sp
 
 from .distributions import NormalLaw, RandomSymbol, RandomVector, UniformLaw, random_atoms
 from .expectation import affine, expectation, is_exact, ones_vector
-from .vectors import Dot, ScalarPoint, VectorSymbol, expand_dot, linear_coefficients, vector_atoms
+from .vectors import Component, Dot, ScalarPoint, VectorSymbol, expand_dot, linear_coefficients, vector_atoms
 
 if TYPE_CHECKING:  # pragma: no cover
     from .correlators import Correlator
@@ -66,6 +70,11 @@ __all__ = [
 
 class NotACosLayer(ValueError):
     """The network's neuron is not of the form F(b) cos(alpha b.x + c) with a uniform phase c."""
+
+
+class _NoJointDensity(NotACosLayer):
+    """A cos layer whose frequency has i.i.d. non-Gaussian components in a symbolic dimension:
+    the joint density (a product of d factors) has no closed form."""
 
 
 # ----------------------------------------------------------------------------- the F(b) cos(b.x + c) form
@@ -116,8 +125,13 @@ class CosLayer:
             w = u - mu * ones_vector(b.dim) if mu != 0 else u
             return jac * (2 * sp.pi * var) ** (-d / 2) * sp.exp(-Dot(w, w) / (2 * var))
         if not d.is_Integer:
-            raise NotACosLayer(f"the density of {b} (i.i.d. {law} components) needs an integer dimension, got d = {d}")
-        return jac * sp.Mul(*[law.pdf(u[j]) for j in range(int(d))])
+            raise _NoJointDensity(
+                f"the frequency {b} has d i.i.d. {law} components in the symbolic dimension d = {d}: their joint "
+                f"density prod_j P({b}^(j)) has no closed form for symbolic d, and G^(2) is not isotropic (only a "
+                f"Gaussian i.i.d. vector is), so no radial transform applies either; give d as an integer "
+                f"(e.g. nnsym.Input('x', 3)) to get the product density")
+        # i.i.d. components: the joint density is the product of the component densities at u^(j)
+        return jac * sp.Mul(*[law.pdf(Component(u, j)) for j in range(int(d))])
 
 
 
@@ -382,6 +396,13 @@ class PowerSpectrum:
         P = self._momenta(P)
         if self.method != "numeric":
             return _evaluate(self.expr, (self.momentum,), self.dim, P[..., None, :], values, self._cache)
+        if self._position is None:  # G^(2) itself is numeric
+            D = P.shape[-1]
+            ks = np.linalg.norm(P.reshape(-1, D), axis=-1)
+            out, err = _numeric_transform(self.correlator, ks, D, values, self._cache)
+            warnings.warn("power spectrum evaluated by numerical radial Fourier transform of the numeric G^(2) "
+                          f"(estimated abs. error {err:.1e})", NumericWarning, stacklevel=2)
+            return out.reshape(P.shape[:-1])
         g, xs = self._position
         D = P.shape[-1]
         f = _radial_numpy(g, xs, D, values, self.dim)
@@ -401,6 +422,8 @@ class PowerSpectrum:
         if X.ndim < 2 or X.shape[-2] != 2:
             raise ValueError(f"point pairs must have shape (..., 2, d), got {X.shape}")
         D = X.shape[-1]
+        if self.method == "numeric" and self.correlator is not None:  # the transform of a known G^(2)
+            return self.correlator.evaluate(X, **values) + float(_num(self.zero_mode, values, D, self.dim))
         r = np.linalg.norm((X[..., 0, :] - X[..., 1, :]).reshape(-1, D), axis=-1)
         f, breaks, support = self._radial_spectrum(D, values)
         warnings.warn("position space computed by numerical inverse Fourier transform", NumericWarning, stacklevel=2)
@@ -536,10 +559,8 @@ def _fourier_route(G, p, allow_numeric=True, time_limit_s: float = 30) -> PowerS
     ti = is_translation_invariant(G)
     if ti.holds is not True:
         raise ValueError(f"the 2-point function is not translation invariant, so it has no power spectrum: {ti.evidence}")
-    if not G.is_exact:
-        raise NotImplementedError(
-            "the 2-point function has no closed form and the network is not of the form F(b) cos(b.x + c) "
-            "(the delta rule): a numeric Fourier transform of a numeric G^(2) is not implemented")
+    if not G.is_exact:  # G^(2) itself is numeric (quadrature): so is its transform
+        return _numeric_correlator_route(G, p)
     d = sp.sympify(G.dim)
     g, x = _position_profile(G)
     r = sp.Symbol("r", positive=True)
@@ -602,6 +623,180 @@ def _dotp(p, x):
     return Dot(p, x) if isinstance(x, VectorSymbol) else p * x
 
 
+# ----------------------------------------------------------------------------- route 3: a numeric G2
+def _numeric_correlator_route(G, p) -> PowerSpectrum:
+    """The spectrum of a translation-invariant G^(2) with unevaluated expectations: numeric.
+
+    ``evaluate`` then integrates :math:`g(r) = G^{(2)}(r e_1, 0)` (itself by the correlator's
+    quadrature) against the radial kernel; see :func:`_numeric_transform`. In d >= 2 the
+    2-point function must be isotropic."""
+    from .symmetries import is_rotation_invariant
+
+    d = sp.sympify(G.dim)
+    g, x = _position_profile(G)
+    if d != 1:
+        rot = is_rotation_invariant(G)
+        if rot.holds is not True:
+            raise NotImplementedError(
+                "the 2-point function has no closed form and is not isotropic, so neither a closed-form nor a "
+                f"radial numeric transform applies (rotations: {rot.evidence})")
+    placeholder = sp.Integral(sp.exp(-sp.I * _dotp(p, x)) * g, x)
+    return PowerSpectrum(placeholder, p, d, "numeric", network=G.network, correlator=G, position=None,
+                         notes=f"G^(2)(x, 0) = {g} has unevaluated expectations: numerical radial transform "
+                               "of its quadrature")
+
+
+class _Profile:
+    """``g(r) = G^(2)(r e_1, 0)`` as numbers, for one dimension D and one set of values.
+
+    Expectations that do not depend on the points (e.g. :math:`E[\tanh^2 e]`) are integrated
+    once and frozen as numbers (with their error); the rest is evaluated batch by batch."""
+
+    def __init__(self, G, D: int, values):
+        from .expectation import Expectation
+        from .symmetries import _evaluate
+
+        self.G, self.D = G, D
+        self.values = dict(values)
+        if not G.dim.is_Integer:
+            self.values[G.dim.name] = D
+        expr, const_err = G.expr, 0.0
+        X0 = np.zeros((1, 2, D))
+        for E in sorted(G.expr.atoms(Expectation), key=sp.default_sort_key):
+            if not (E.free_symbols & set(G.points)):
+                v, e = _evaluate(E, G.points, G.dim, X0, self.values)
+                u = sp.Dummy()
+                coef = sp.diff(expr.xreplace({E: u}), u).subs(u, E)
+                const_err += e * self._size(coef, X0)
+                expr = expr.xreplace({E: sp.Float(float(np.real(v.ravel()[0])), 17)})
+        self.expr, self.const_err = expr, const_err
+
+    def _size(self, c, X) -> float:
+        """max |c| at the point sets X (c a coefficient of an expectation in G)."""
+        from .symmetries import _evaluate
+
+        c = sp.sympify(c)
+        if not c.free_symbols - {s for s in c.free_symbols if s.name in self.values}:
+            return abs(_num(c, self.values, self.D, self.G.dim))
+        cv, _ = _evaluate(c, self.G.points, self.G.dim, X, self.values)
+        return float(np.max(np.abs(cv)))
+
+    def __call__(self, r) -> tuple[np.ndarray, float]:
+        """g at the radii ``r`` and an absolute error bound for the batch (the expectations'
+        quadrature errors times the size of their coefficients in G)."""
+        from .expectation import Expectation
+        from .symmetries import _evaluate
+
+        r = np.asarray(r, dtype=float)
+        X = np.zeros(r.shape + (2, self.D))
+        X[..., 0, 0] = r
+        g, err = _evaluate(self.expr, self.G.points, self.G.dim, X, self.values)
+        exps = sorted(self.expr.atoms(Expectation), key=sp.default_sort_key)
+        coef = 1.0
+        if exps and err > 0:  # G is (almost always) linear in its expectations: dG/dE is closed form
+            dums = [sp.Dummy() for _ in exps]
+            body = self.expr.xreplace(dict(zip(exps, dums)))
+            coef = max(self._size(sp.diff(body, u).xreplace(dict(zip(dums, exps))), X) for u in dums)
+        return np.real(np.asarray(g, dtype=complex)), float(err) * max(coef, 1.0) + self.const_err
+
+
+def _kernel_matrix(ks: np.ndarray, r: np.ndarray, D: int) -> np.ndarray:
+    r"""The radial Fourier kernel :math:`K(k, r)` with :math:`G(k) = \int_0^\infty K(k, r) g(r) dr`."""
+    from scipy import special
+
+    k = np.abs(np.asarray(ks, dtype=float))[:, None]
+    r = np.asarray(r, dtype=float)[None, :]
+    if D == 1:
+        return 2.0 * np.cos(k * r)
+    with np.errstate(all="ignore"):
+        if D == 3:
+            out = 4 * math.pi * r * np.where(k > 0, np.sin(k * r) / np.where(k > 0, k, 1.0), r)
+        else:
+            kk = np.where(k > 0, k, 1.0)
+            out = (2 * math.pi) ** (D / 2) * kk ** (1 - D / 2) * r ** (D / 2) * special.jv(D / 2 - 1, kk * r)
+            out = np.where(k > 0, out, _sphere_area(D) * r ** (D - 1))
+    return out
+
+
+def _gauss_panels(edges: np.ndarray, m: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    t, w = np.polynomial.legendre.leggauss(m)
+    a, b = edges[:-1, None], edges[1:, None]
+    return (0.5 * (b - a) * t + 0.5 * (a + b)).ravel(), (0.5 * (b - a) * w).ravel()
+
+
+def _decay_radius(g_of_r: "_Profile", D: int, tol: float = 1e-8, accept: float = 1e-3, max_err: float = 1e-3):
+    r"""Scan :math:`g(r)` on a geometric grid for the radius R beyond which :math:`|g| r^d` is negligible.
+
+    Returns ``(R, scale, tail)``: ``scale`` is the largest :math:`|g(r)| \max(r, r_0)^d` seen and
+    ``tail`` the :math:`|g| r^d` at R (an estimate of the truncated part). Stops where the last
+    four radii have :math:`|g| r^d` below ``tol * scale``; if the quadrature of g becomes unreliable
+    first (error above ``max_err * scale``), the last reliable radius is used when its two last values
+    are below ``accept * scale`` (the tail then shows in the error estimate). Raises ``ValueError``
+    otherwise, or when g does not decay on the grid (up to r ~ 4e3)."""
+    rs = 1e-2 * 1.15 ** np.arange(92)
+    win = 8
+    scale, masses = 0.0, []
+    for s0 in range(0, len(rs), win):
+        block = rs[s0:s0 + win]
+        g, err = g_of_r(block)  # one batch: err is its worst point
+        if err * block[-1] ** D > max_err * max(scale, float(np.max(np.abs(g) * block**D))):
+            pts = [g_of_r(np.array([r])) for r in block]  # find the first unreliable radius
+        else:
+            pts = [(np.array([gv]), err) for gv in g]
+        for r, (gv, e) in zip(block, pts):
+            i = len(masses)
+            masses.append(float(abs(gv[0])) * r**D)
+            scale = max(scale, masses[-1], float(abs(gv[0])) * rs[0] ** D)
+            if e * r**D > max_err * scale:
+                prev = max(masses[-3:-1]) if i >= 2 else math.inf
+                if prev <= accept * scale:
+                    return float(rs[i - 1]), scale, masses[-2]
+                raise ValueError(
+                    f"the 2-point function is numeric and its quadrature becomes unreliable at r = |x - y| ~ {r:.3g} "
+                    f"(estimated error {e:.1e} of G^(2), where |G^(2)| ~ {abs(gv[0]):.1e}) before it has decayed, "
+                    "so its numerical Fourier transform cannot be trusted; write the neuron so that the expectation "
+                    "over the frequency has a closed form (e.g. F(b) cos(b.x + c) for the delta rule)")
+            if i >= 5 and scale > 0 and max(masses[-4:]) <= tol * scale:
+                return float(r), scale, masses[-1]
+    raise ValueError(
+        f"the 2-point function G^(2)(x, 0) does not decay fast enough for a numerical Fourier transform "
+        f"(|G^(2)| |x|^d is still {masses[-1]:.1e} at |x| = {rs[-1]:.3g}, scale {scale:.1e}): an output bias "
+        "or a slowly decaying G^(2) has a singular spectrum")
+
+
+def _numeric_transform(G, ks: np.ndarray, D: int, values, cache: dict) -> tuple[np.ndarray, float]:
+    r""":math:`G(k)` at the momenta magnitudes ``ks`` from the quadrature of :math:`g(r)`: composite
+    Gauss-Legendre on [0, R] (R from :func:`_decay_radius`), refined until two rules agree.
+    Returns the values and an absolute error estimate (rule difference + propagated quadrature
+    error of g + truncated tail)."""
+    key = ("decay", D, tuple(sorted((k, repr(v)) for k, v in values.items())))
+    if key not in cache:
+        prof = _Profile(G, D, values)
+        cache[key] = (prof, *_decay_radius(prof, D))
+    prof, R, scale, tail = cache[key]
+    kmax = float(np.max(ks)) if ks.size else 0.0
+    panels = int(max(12, math.ceil(4 * kmax * R / math.pi)))
+    small = R * 2.0 ** -np.arange(6, 0, -1) / panels  # graded panels at r = 0 (a kink of g there)
+    prev, best = None, None
+    for _ in range(4):
+        edges = np.unique(np.concatenate([[0.0], small, np.linspace(0.0, R, panels + 1)[1:]]))
+        r, w = _gauss_panels(edges, 8)
+        g, gerr = prof(r)
+        K = _kernel_matrix(ks, r, D)
+        val = K @ (w * g)
+        if prev is not None:
+            diff = float(np.max(np.abs(val - prev)))
+            noise = gerr * float(np.max(np.abs(K) @ w))  # what the quadrature error of g allows
+            best = (val, diff + noise)
+            if diff <= max(1e-9 * max(scale, float(np.max(np.abs(val)))), noise) or r.size > 20000:
+                break
+        prev = val
+        panels *= 2
+    val, err = best
+    err += tail * (_sphere_area(D) if D > 1 else 2.0)  # the truncated tail, |K| <= |S^{d-1}| r^{d-1}
+    return val, err
+
+
 def power_spectrum(obj: "Network | Correlator", method: str = "auto", momentum: str = "p") -> PowerSpectrum:
     r"""The power spectrum :math:`G(p)=\int d^dx\,e^{-ip\cdot x}G^{(2)}(x,0)` of a network or a 2-point :class:`Correlator`.
 
@@ -627,6 +822,8 @@ def power_spectrum(obj: "Network | Correlator", method: str = "auto", momentum: 
         if method in ("auto", "delta"):
             try:
                 return _delta_rule(obj, p)
+            except _NoJointDensity as exc:
+                raise ValueError(f"no power spectrum in symbolic d: {exc}") from exc
             except NotACosLayer as exc:
                 if method == "delta":
                     raise ValueError(f"the delta rule does not apply: {exc}") from exc
@@ -638,6 +835,8 @@ def power_spectrum(obj: "Network | Correlator", method: str = "auto", momentum: 
                 raise ValueError("the delta rule needs the network of a 2-point function")
             try:
                 return _delta_rule(obj.network, p)
+            except _NoJointDensity as exc:
+                raise ValueError(f"no power spectrum in symbolic d: {exc}") from exc
             except NotACosLayer as exc:
                 raise ValueError(f"the delta rule does not apply: {exc}") from exc
         return _fourier_route(obj, p)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
-from .montecarlo import MonteCarloEstimate, monte_carlo
+from .kernels import as_points
+from .montecarlo import MonteCarloEstimate, check_value_names, monte_carlo
 from .networks import Network
 
 __all__ = ["validate", "ValidationReport"]
@@ -86,11 +87,15 @@ def validate(
     >>> rep.passed
     True
     """
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    if not isinstance(net, Network):
+        raise TypeError(f"validate needs an nnsym.Network, got {type(net).__name__}")
+    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating)) or not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
     mc_opts = {k: kwargs.pop(k) for k in ("batches", "chunk_size", "client", "progress") if k in kwargs}
     values = kwargs
-    X = np.asarray(X, dtype=float)
+    check_value_names(net, values, "validate", ("connected", "samples", "seed", "method", "alpha", "batches",
+                                                "chunk_size", "client", "progress"))
+    X = as_points(X)
     corr = net.correlator(n, connected=connected)
     exact = np.asarray(corr.evaluate(X, **values)).reshape(-1)
     est = monte_carlo(net, n, X, connected=connected, samples=samples, seed=seed, method=method, **mc_opts, **values)

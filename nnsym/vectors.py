@@ -29,10 +29,12 @@ __all__ = [
     "Dot",
     "ScalarProduct",
     "Component",
+    "dot",
     "expand_dot",
     "vector_atoms",
     "linear_coefficients",
     "nice_quadratic",
+    "real_imag_vector",
 ]
 
 
@@ -83,7 +85,7 @@ class VectorSymbol(sp.Symbol):
         return self._dim
 
     def dot(self, other) -> sp.Expr:
-        return Dot(self, other)
+        return dot(self, other)
 
     def __getitem__(self, j):
         return Component(self, j)
@@ -110,6 +112,28 @@ def linear_coefficients(v) -> dict:
         e = vecs[0]
         out[e] = out.get(e, 0) + sp.Mul(*[f for f in sp.Mul.make_args(term) if f is not e])
     return {k: c for k, c in out.items() if c != 0}
+
+
+def real_imag_vector(v) -> tuple:
+    r"""Split a vector expression :math:`v = v_r + i\,v_i` with real vectors :math:`v_r, v_i`.
+
+    The vector atoms are real (points of :math:`\mathbb R^d`); the coefficients may
+    contain ``I`` polynomially (``cos`` written as exponentials gives ``i x``).
+
+    >>> x, y = VectorSymbol("x", 2), VectorSymbol("y", 2)
+    >>> real_imag_vector(sp.I*x + y)
+    (y, x)
+    """
+    re_part, im_part = sp.S.Zero, sp.S.Zero
+    for e, c in linear_coefficients(v).items():
+        c = sp.expand(c)
+        cr = c.subs(sp.I, 0)
+        ci = sp.expand((c - cr) / sp.I)
+        if ci.has(sp.I) or cr.has(sp.I):
+            raise TypeError(f"cannot split the coefficient {c} of {e} into real and imaginary parts")
+        re_part += cr * e
+        im_part += ci * e
+    return re_part, im_part
 
 
 def _split_scalar(u):
@@ -140,6 +164,11 @@ class ScalarProduct(sp.Function):
             return sp.S.Zero
         if not vector_atoms(u) or not vector_atoms(v):
             return None  # e.g. a common subexpression standing for a vector (lambdify's cse)
+        if u.has(sp.I) or v.has(sp.I):
+            # the bilinear (not sesquilinear) product of complex combinations of real vectors:
+            # (u_r + i u_i).(v_r + i v_i) = u_r.v_r - u_i.v_i + i (u_r.v_i + u_i.v_r)
+            (ur, ui), (vr, vi) = real_imag_vector(u), real_imag_vector(v)
+            return cls(ur, vr) - cls(ui, vi) + sp.I * (cls(ur, vi) + cls(ui, vr))
         cu, wu = _split_scalar(u)
         cv, wv = _split_scalar(v)
         sign = 1
@@ -183,6 +212,39 @@ class ScalarProduct(sp.Function):
 
 
 Dot = ScalarProduct  # the short name used throughout nnsym
+
+
+def dot(u, v) -> sp.Expr:
+    r"""The scalar product :math:`u\cdot v` of two vector expressions, e.g. ``dot(x - mu, w)``
+    for ``x = Input("x", 2)`` and a vector ``mu`` (``x - mu`` is a sympy ``Add``, which has no
+    ``.dot``). Two scalars (d = 1) give ``u*v``. A vector with a scalar, vectors of different
+    dimensions or a non-linear vector expression are refused.
+
+    >>> x, mu = VectorSymbol("x", 2), VectorSymbol("mu", 2)
+    >>> dot(x - mu, x - mu)
+    Dot(mu - x, mu - x)
+    """
+    u, v = sp.sympify(u), sp.sympify(v)
+    vu, vv = vector_atoms(u), vector_atoms(v)
+    if not vu and not vv:
+        return u * v
+    if not vu or not vv:
+        vec, sca = (u, v) if vu else (v, u)
+        raise TypeError(f"dot: {vec} is a vector but {sca} is a scalar (in d > 1 both must be vectors, "
+                        "e.g. nnsym.Input or a parameter with shape=d)")
+    for w in (u, v):
+        try:
+            linear_coefficients(w)
+        except TypeError as exc:
+            raise TypeError(f"dot: {w} is not a vector (a linear combination of vectors with scalar "
+                            f"coefficients; a vector minus a scalar is not one): {exc}") from None
+    dims = {}
+    for a in sorted(vu | vv, key=sp.default_sort_key):
+        dims.setdefault(a.dim, []).append(a.name)
+    if len(dims) > 1:
+        desc = "; ".join(f"{', '.join(names)} in dimension {d}" for d, names in dims.items())
+        raise ValueError(f"dot: the vectors have different dimensions ({desc})")
+    return Dot(u, v)
 
 
 class Component(sp.Function):

@@ -79,7 +79,7 @@ def _two_layer(activation, d) -> Network:
 
 def erf_net(d=sp.Symbol("d", positive=True, integer=True)) -> Network:
     r"""Erf-net (two-layer convention of NOTES.md); its 2-point function is the arcsine kernel
-    :math:`\sigma_b^2 + \sigma_W^2	frac{2}{\pi}rcsinrac{2m(x,y)}{\sqrt{(1+2m(x,x))(1+2m(y,y))}}`,
+    :math:`\sigma_b^2 + \sigma_W^2\tfrac{2}{\pi}\arcsin\frac{2m(x,y)}{\sqrt{(1+2m(x,x))(1+2m(y,y))}}`,
     :math:`m(x,y) = \sigma_b^2 + \sigma_W^2 x\cdot y/d`.
 
     >>> erf_net(1).correlator(2).is_exact
@@ -90,7 +90,7 @@ def erf_net(d=sp.Symbol("d", positive=True, integer=True)) -> Network:
 
 def relu_net(d=sp.Symbol("d", positive=True, integer=True)) -> Network:
     r"""ReLU-net (two-layer convention of NOTES.md, ReLU written ``Max(0, z)``); its 2-point function is the
-    arc-cosine kernel :math:`\sigma_b^2 + 	frac{\sigma_W^2}{2\pi}\sqrt{m(x,x)m(y,y)}(\sin t + (\pi - t)\cos t)`.
+    arc-cosine kernel :math:`\sigma_b^2 + \tfrac{\sigma_W^2}{2\pi}\sqrt{m(x,x)m(y,y)}(\sin t + (\pi - t)\cos t)`.
 
     >>> relu_net(2).correlator(2).is_exact
     True

@@ -160,7 +160,8 @@ def test_free_scalar_cutoff_spoils_reflection_positivity():
     lim = e4.finite_N.details["limits"][("G_c^(4)", (3, 4))]
     X = np.zeros((1, 4, 1))
     X[0, :, 0] = [0.3, 0.3, -0.5, -0.5]
-    got = ns.Correlator(lim.expr, lim_points(rep), 1).evaluate(X, **vals)[0]
+    lim_corr = ns.Correlator(lim.expr, lim_points(rep), 1)
+    got = lim_corr.evaluate(X, **{k: v for k, v in vals.items() if k in lim_corr.value_names()})[0]
     L, mm, s2, n = vals["Lambda"], vals["m"], vals["sigma_a"] ** 2, vals["N"]
     EF2 = integrate.quad(lambda b: 1 / (b * b + mm * mm), -L, L)[0] / (2 * L)
     EF4 = integrate.quad(lambda b: 1 / (b * b + mm * mm) ** 2, -L, L)[0] / (2 * L)

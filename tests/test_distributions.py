@@ -101,7 +101,7 @@ def test_symbolic_parameters_need_values_to_sample():
     "bad,msg",
     [
         (lambda: ns.Normal("a", 0, -1), "variance must be positive"),
-        (lambda: ns.Normal("a", 0, 0), "variance must be positive"),
+        (lambda: ns.Normal("a", 0, -sp.Symbol("v", positive=True)), "variance must be positive"),
         (lambda: ns.Uniform("c", 1, 1), "high - low must be positive"),
         (lambda: ns.Uniform("c", 2, -1), "high - low must be positive"),
         (lambda: ns.Cauchy("c", 0, -2), "scale must be positive"),

@@ -1,0 +1,262 @@
+"""Regression tests for the wrong results of issue 8 (items 1-5) and variance-0 laws.
+
+Each exact value is checked two independent ways: against a closed form derived by hand
+and against numpy/scipy numerics (quadrature or Monte Carlo) that do not use nnsym.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+from numpy.polynomial.hermite_e import hermegauss
+from scipy import integrate
+
+import nnsym as ns
+from nnsym.vectors import VectorSymbol
+
+RNG = np.random.default_rng(20261203)
+
+
+def gauss_hermite_nd(f, d, n=40):
+    """E[f(W)] for W ~ N(0, I_d) by a tensor Gauss-Hermite rule (independent of nnsym)."""
+    z, w = hermegauss(n)
+    w = w / math.sqrt(2 * math.pi)
+    grids = np.meshgrid(*([z] * d), indexing="ij")
+    W = np.stack([g.ravel() for g in grids], axis=-1)
+    ww = np.prod(np.meshgrid(*([w] * d), indexing="ij"), axis=0).ravel()
+    return float(ww @ f(W))
+
+
+# ----------------------------------------------------------------------------- item 1
+@pytest.mark.parametrize("d", [2, 3])
+def test_cos_times_exp_of_one_gaussian_vector(d):
+    W = ns.Normal("W", 0, 1, shape=d)
+    x, y = VectorSymbol("x", d), VectorSymbol("y", d)
+    got = ns.expectation(sp.cos(W.dot(x)) * sp.exp(W.dot(y)))
+    xv, yv = RNG.uniform(-0.7, 0.7, d), RNG.uniform(-0.7, 0.7, d)
+    # closed form by hand: Re E[e^{W.(y + i x)}] = e^{(|y|^2 - |x|^2)/2} cos(x.y)
+    hand = math.exp((yv @ yv - xv @ xv) / 2) * math.cos(xv @ yv)
+    quad = gauss_hermite_nd(lambda w: np.cos(w @ xv) * np.exp(w @ yv), d)
+    val = float(sp.lambdify([], got.replace(
+        lambda e: isinstance(e, ns.Dot), lambda e: sp.Float(
+            float(sp.Matrix(_vec(e.args[0], xv, yv, x, y)).dot(sp.Matrix(_vec(e.args[1], xv, yv, x, y))))))
+    )())
+    assert hand == pytest.approx(quad, rel=1e-10)
+    assert val == pytest.approx(hand, rel=1e-12)
+
+
+def _vec(e, xv, yv, x, y):
+    c = ns.vectors.linear_coefficients(e)
+    return [float(c.get(x, 0)) * a + float(c.get(y, 0)) * b for a, b in zip(xv, yv)]
+
+
+def test_cos_times_exp_symbolic_d():
+    dd = sp.Symbol("d", positive=True, integer=True)
+    W = ns.Normal("W", 0, 1, shape=dd)
+    x, y = VectorSymbol("x", dd), VectorSymbol("y", dd)
+    got = ns.expectation(sp.sin(W.dot(x)) * sp.exp(W.dot(y)))
+    want = sp.exp((ns.Dot(y, y) - ns.Dot(x, x)) / 2) * sp.sin(ns.Dot(x, y))
+    assert sp.simplify(ns.expand_dot(got - want)) == 0
+
+
+@pytest.mark.parametrize("d, neuron_kind, want_mc", [(2, "cos", 0.733), (3, "sin", 0.020)])
+def test_network_cos_exp_two_point_against_monte_carlo(d, neuron_kind, want_mc):
+    """The issue's networks: cos(W.x) e^{W.x/2} (d = 2) and sin(b.x) e^{b.x} (d = 3)."""
+    x = ns.Input("x", d)
+    b = ns.Normal("b", 0, 1, shape=d)
+    f = sp.cos if neuron_kind == "cos" else sp.sin
+    scale = sp.Rational(1, 2) if neuron_kind == "cos" else 1
+    net = ns.Network(f(b.dot(x)) * sp.exp(scale * b.dot(x)), ns.Normal("a", 0, 1), 1, x)
+    G2 = net.correlator(2)
+    assert G2.is_exact
+    X = RNG.uniform(-0.8, 0.8, size=(3, 2, d))
+    exact = G2.evaluate(X)
+    # independent: hand closed form of E[f(b.x1) f(b.x2) e^{s b.(x1+x2)}]
+    for P, Xp in enumerate(X):
+        u, v = Xp
+        s = float(scale)
+        sgn = 1.0 if neuron_kind == "cos" else -1.0
+        # f f = [cos(b.(u-v)) +- cos(b.(u+v))]/2, E[cos(b.w) e^{b.m}] = e^{(|m|^2-|w|^2)/2} cos(w.m)
+        m = s * (u + v)
+
+        def term(w):
+            return math.exp((m @ m - w @ w) / 2) * math.cos(w @ m)
+
+        hand = (term(u - v) + sgn * term(u + v)) / 2
+        draws = np.random.default_rng(P).normal(size=(400_000, d))
+        fn = np.cos if neuron_kind == "cos" else np.sin
+        vals = fn(draws @ u) * fn(draws @ v) * np.exp(s * draws @ (u + v))
+        z = (vals.mean() - hand) / (vals.std() / math.sqrt(len(vals)))
+        assert abs(z) < 5
+        assert exact[P] == pytest.approx(hand, rel=1e-10, abs=1e-14)
+
+
+# ----------------------------------------------------------------------------- item 2
+@pytest.mark.parametrize("law", ["uniform", "laplace"])
+def test_polynomial_of_iid_non_gaussian_vector(law):
+    d = 2
+    W = ns.Uniform("W", -1, 1, shape=d) if law == "uniform" else ns.Laplace("W", 0, 1, shape=d)
+    var = sp.Rational(1, 3) if law == "uniform" else 2
+    x = VectorSymbol("x", d)
+    m1 = ns.expectation(W.dot(x))
+    m2 = ns.expectation(W.dot(x) ** 2)
+    m4 = ns.expectation(W.dot(x) ** 4)
+    assert m1 == 0 and not m2.has(sp.nan) and ns.is_exact(m2)
+    xv = np.array([0.6, -1.3])
+    sub = {ns.Component(x, j): xv[j] for j in range(d)}
+    assert float(m2.xreplace(sub)) == pytest.approx(float(var) * (xv @ xv), rel=1e-12)
+    # E[(W.x)^4] = sum_j E[W^4] x_j^4 + 3 sum_{j != k} var^2 x_j^2 x_k^2, checked by quadrature
+    if law == "uniform":
+        pdf, lo, hi = (lambda t: 0.5), -1, 1
+    else:
+        pdf, lo, hi = (lambda t: 0.5 * math.exp(-abs(t))), -np.inf, np.inf
+    quad = integrate.dblquad(lambda t2, t1: (t1 * xv[0] + t2 * xv[1]) ** 4 * pdf(t1) * pdf(t2), lo, hi, lo, hi)[0]
+    assert float(m4.xreplace(sub)) == pytest.approx(quad, rel=1e-7)
+
+
+def test_uniform_vector_inside_network_is_finite_and_exact():
+    x = ns.Input("x", 2)
+    W = ns.Uniform("W", -1, 1, shape=2)
+    net = ns.Network(W.dot(x) ** 2 + sp.cos(W.dot(x)), ns.Normal("a", 0, 1), 1, x)
+    G2 = net.correlator(2)
+    assert G2.is_exact and not G2.expr.has(sp.nan)
+    X = np.array([[[0.3, -0.2], [0.5, 0.9]]])
+    u, v = X[0]
+
+    def h(t1, t2, p):
+        w = t1 * p[0] + t2 * p[1]
+        return w**2 + math.cos(w)
+
+    quad = integrate.dblquad(lambda t2, t1: h(t1, t2, u) * h(t1, t2, v) / 4, -1, 1, -1, 1, epsabs=1e-12)[0]
+    assert G2.evaluate(X)[0] == pytest.approx(quad, rel=1e-9)
+
+
+# ----------------------------------------------------------------------------- item 3
+def test_laplace_mgf_outside_its_domain_diverges():
+    b = ns.Laplace("b", 0, 1)
+    with pytest.raises(ns.DivergentExpectation, match="domain"):
+        ns.expectation(sp.exp(2 * b))
+    assert ns.expectation(sp.exp(b / 2)) == sp.Rational(4, 3)
+    quad = integrate.quad(lambda t: 0.5 * math.exp(t / 2 - abs(t)), -np.inf, np.inf)[0]
+    assert quad == pytest.approx(4 / 3, rel=1e-9)
+
+
+def test_density_mgf_outside_its_domain_diverges():
+    t = sp.Symbol("b", real=True)
+    b = ns.Density("b", sp.exp(-t), (0, sp.oo))
+    with pytest.raises(ns.DivergentExpectation, match="domain"):
+        ns.expectation(sp.exp(2 * b))
+    assert ns.expectation(sp.exp(b / 2)) == 2  # 1/(1 - 1/2)
+    assert integrate.quad(lambda u: math.exp(u / 2 - u), 0, np.inf)[0] == pytest.approx(2, rel=1e-9)
+
+
+def test_exp_neuron_with_laplace_frequency_carries_its_domain():
+    x = ns.Input("x", 1)
+    sa = sp.Symbol("sigma_a", positive=True)
+    net = ns.Network(sp.exp(ns.Laplace("b", 0, 1) * x), ns.Normal("a", 0, sa**2), 1, x)
+    G2 = net.correlator(2)
+    assert isinstance(G2.expr, sp.Piecewise)  # the condition |x_1 + x_2| < 1 is part of the result
+    X_in = np.array([[[0.3], [0.2]]])
+    quad = integrate.quad(lambda t: 0.5 * math.exp(0.5 * t - abs(t)), -np.inf, np.inf)[0]
+    assert G2.evaluate(X_in, sigma_a=1.0)[0] == pytest.approx(quad, rel=1e-9)
+    assert quad == pytest.approx(1 / (1 - 0.25), rel=1e-9)
+    with pytest.raises(ns.DivergentExpectation, match="does not exist"):
+        G2.evaluate(np.array([[[0.8], [0.7]]]), sigma_a=1.0)  # the issue's point: -0.8 before
+
+
+# ----------------------------------------------------------------------------- item 4
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_cauchy_readout_has_no_correlators(n):
+    x = ns.Input("x", 1)
+    net = ns.Network(sp.cos(ns.Normal("b", 0, 1) * x), ns.Cauchy("a", 0, 1), 3, x)
+    with pytest.raises(ns.DivergentExpectation):
+        net.correlator(n)
+
+
+# ----------------------------------------------------------------------------- item 5
+def test_removable_singularity_of_uniform_mgf():
+    x = ns.Input("x", 1)
+    sa = sp.Symbol("sigma_a", positive=True)
+    net = ns.Network(sp.exp(ns.Uniform("b", -1, 1) * x), ns.Normal("a", 0, sa**2), 1, x)
+    G2 = net.correlator(2)
+    X = np.array([[0.0, 0.0], [0.3, -0.3], [1e-9, 0.0], [0.4, 0.5]])[..., None]
+    got = G2.evaluate(X, sigma_a=1.5)
+    for P, (u, v) in enumerate(X[..., 0]):
+        s = u + v
+        hand = 2.25 * (math.sinh(s) / s if s else 1.0)
+        quad = integrate.quad(lambda t: 2.25 * math.exp(t * s) / 2, -1, 1)[0]
+        assert hand == pytest.approx(quad, rel=1e-12)
+        assert got[P] == pytest.approx(hand, rel=1e-12)
+    assert r"\sinh" in G2.latex()
+
+
+def test_removable_singularity_vector_uniform():
+    x = ns.Input("x", 2)
+    net = ns.Network(sp.exp(ns.Uniform("b", -1, 1, shape=2).dot(x)), ns.Normal("a", 0, 1), 1, x)
+    X = np.array([[[0.0, 0.3], [0.0, 0.2]], [[0.0, 0.0], [0.0, 0.0]], [[0.5, -0.1], [-0.5, 0.4]]])
+    got = net.correlator(2).evaluate(X)
+    for P in range(len(X)):
+        s = X[P].sum(axis=0)
+        hand = np.prod([math.sinh(v) / v if v else 1.0 for v in s])
+        quad = integrate.dblquad(lambda t2, t1: math.exp(t1 * s[0] + t2 * s[1]) / 4, -1, 1, -1, 1)[0]
+        assert hand == pytest.approx(quad, rel=1e-10)
+        assert got[P] == pytest.approx(hand, rel=1e-12)
+
+
+def test_derivatives_of_uniform_transform_at_zero():
+    """E[b^k cos(b x)] at x = 0 (derivatives of sin(z)/z at 0): no 0/0."""
+    b = ns.Uniform("b", -1, 1)
+    x = sp.Symbol("x", real=True)
+    e = ns.expectation(b**2 * sp.cos(b * x))
+    f = sp.lambdify([x], e, modules=["scipy", "numpy"])
+    for xv in (0.0, 1e-8, 0.7):
+        quad = integrate.quad(lambda t: t**2 * math.cos(t * xv) / 2, -1, 1)[0]
+        assert float(f(xv)) == pytest.approx(quad, rel=1e-10)
+
+
+# ----------------------------------------------------------------------------- variance 0
+@pytest.mark.parametrize("d", [1, 2])
+@pytest.mark.parametrize("kind", ["relu", "erf"])
+def test_sigma_b_zero_equals_the_network_without_biases(kind, d):
+    net = getattr(ns.zoo, f"{kind}_net")(d)
+    act = (lambda z: sp.Max(0, z)) if kind == "relu" else sp.erf
+    sW = sp.Symbol("sigma_W", positive=True)
+    N = sp.Symbol("N", positive=True, integer=True)
+    x = ns.Input("x", d)
+    W0 = ns.Normal("W0", 0, sW**2 / d, shape=d)
+    plain = ns.Network(act(W0.dot(x)), ns.Normal("W1", 0, sW**2 / N), N, x)
+    X = RNG.normal(size=(6, 2, d))
+    a = net.correlator(2).evaluate(X, sigma_W=1.3, sigma_b=0, N=3)
+    b = plain.correlator(2).evaluate(X, sigma_W=1.3, N=3)
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    # and independently: Monte Carlo of the bias-free network (the readout has variance 1.69/N)
+    draws = np.random.default_rng(5).normal(size=(400_000, d)) * 1.3 / math.sqrt(d)
+    f = (lambda z: np.maximum(z, 0)) if kind == "relu" else __import__("scipy.special").special.erf
+    for P in range(2):
+        vals = 1.69 * f(draws @ X[P, 0]) * f(draws @ X[P, 1])
+        z = (vals.mean() - b[P]) / (vals.std() / math.sqrt(len(vals)))
+        assert abs(z) < 5
+
+
+def test_normal_with_variance_zero_is_a_point_mass():
+    x = ns.Input("x", 1)
+    b = ns.Normal("b", sp.Rational(1, 2), 0)
+    assert ns.expectation(sp.cos(b * x)) == sp.cos(x / 2)
+    net = ns.Network(sp.cos(b * x + ns.Uniform("c", -sp.pi, sp.pi)), ns.Normal("a", 0, 1), 2, x)
+    X = np.array([[[0.3], [1.1]]])
+    # width 2, E[a^2] = 1: G2 = 2 E[cos(x1/2 + c) cos(x2/2 + c)] = cos((x1 - x2)/2)
+    assert net.correlator(2).evaluate(X)[0] == pytest.approx(math.cos(0.4), rel=1e-12)
+    est = ns.monte_carlo(net, 2, X, samples=20_000, seed=1)
+    assert abs((est.mean[0] - math.cos(0.4)) / est.stderr[0]) < 5
+    with pytest.raises(ValueError, match="variance"):
+        ns.Normal("b", 0, -1)
+
+
+def test_sigma_zero_with_no_finite_limit_is_refused():
+    x = ns.Input("x", 1)
+    s = sp.Symbol("s", positive=True)
+    net = ns.Network(sp.cos(ns.Normal("b", 0, 1) * x) / s, ns.Normal("a", 0, 1), 1, x)
+    with pytest.raises(ValueError, match="no finite limit"):
+        net.correlator(2).evaluate(np.array([[[0.1], [0.2]]]), s=0)
