@@ -417,6 +417,10 @@ class DensityLaw(Law):
     def key(self):
         return ("Density", self.density.subs(self._t, sp.Symbol("_theta_")), *self.support)
 
+    def free_symbols(self) -> set:
+        """The hyper-parameters of the density (not its integration variable)."""
+        return super().free_symbols() - {self._t}
+
     def pdf(self, x):
         lo, hi = self.support
         x = sp.sympify(x)

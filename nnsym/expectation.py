@@ -33,6 +33,7 @@ exp(-(x - y)**2/2)/2
 from __future__ import annotations
 
 import itertools
+import math
 from functools import lru_cache
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ from .exceptions import DivergentExpectation
 from .distributions import NormalLaw, RandomSymbol, RandomVector, random_atoms
 from .vectors import Component, Dot, VectorSymbol, expand_dot, nice_quadratic
 
-__all__ = ["expectation", "Expectation", "DivergentExpectation", "ones_vector", "is_exact", "with_domain", "split_domain"]
+__all__ = ["expectation", "Expectation", "DivergentExpectation", "ones_vector", "is_exact", "with_domain", "split_domain", "growth_degree"]
 
 
 class Expectation(sp.Function):
@@ -476,8 +477,82 @@ def _term_expectation(term) -> sp.Expr:
             if r is not None:
                 out *= r
                 continue
+        _require_numeric_domain(t, group)
         out *= Expectation(_group_factors(t, group), *sorted(group, key=sp.default_sort_key))
     return out
+
+
+_BOUNDED = (sp.cos, sp.sin, sp.tanh, sp.erf, sp.erfc, sp.sign, sp.Heaviside, sp.atan, sp.sinc)
+
+
+def growth_degree(f, p):
+    r"""An upper bound :math:`k` on the polynomial growth of ``f`` in the scalar parameter ``p``
+    (:math:`|f| \le C(1 + |p|)^k`), or None if ``f`` may grow faster (e.g. an exponential).
+
+    >>> p = sp.Symbol("p", real=True)
+    >>> growth_degree(sp.Max(0, 2*p - 1) * sp.tanh(p) + p**2, p), growth_degree(sp.exp(p), p)
+    (2, None)
+    """
+    if not f.has(p):
+        return 0
+    if f == p:
+        return 1
+    if isinstance(f, _BOUNDED):
+        return 0
+    if isinstance(f, (sp.Add, sp.Max, sp.Min, sp.Abs)):
+        degs = [growth_degree(a, p) for a in f.args]
+        return None if None in degs else max(degs)
+    if isinstance(f, sp.Mul):
+        degs = [growth_degree(a, p) for a in f.args]
+        return None if None in degs else sum(degs)
+    if isinstance(f, sp.Pow) and f.exp.is_Integer and f.exp > 0:
+        d = growth_degree(f.base, p)
+        return None if d is None else d * int(f.exp)
+    return None
+
+
+def _require_numeric_domain(t: _Term, group: set) -> None:
+    r"""The domain of an expectation left to quadrature: each exponential :math:`e^{s\theta}` of its
+    integrand must have :math:`s` in the strip of :math:`\theta`'s transform, else the integral
+    diverges and no quadrature rule may return a number. Only decided when the other factors
+    cannot decay faster than a power (no exponential of a non-affine form): then the condition
+    is necessary as well as sufficient."""
+    others = [o for o in t.opaque if random_atoms(o) & group]
+    for p in group:  # polynomial growth needs the matching moment (ReLU of a Cauchy parameter: none)
+        if isinstance(p, RandomSymbol) and p.law.moment_exists(1) is not True:
+            degs = [growth_degree(o, p) for o in others] + [t.polys.get(p, 0)]
+            if None not in degs and sum(degs) > 0 and p.law.moment_exists(sum(degs)) is False:
+                raise DivergentExpectation(
+                    f"E[...] grows like |{p}|^{sum(degs)} and E[|{p}|^{sum(degs)}] does not exist for {p.law}")
+    u = sp.Dummy("u")
+    try:
+        laws_entire = all(p.law.mgf_domain(u) is sp.true for p in group)
+    except NotImplementedError:
+        return
+    if laws_entire:
+        return
+    if any(e.has(*group) for o in others for e in o.atoms(sp.exp, sp.cosh, sp.sinh)) or any(
+            pw.exp.has(*group) for o in others for pw in o.atoms(sp.Pow)):
+        return  # a factor that may decay like exp(-theta^2): the strip is not the domain
+    alts = [a for a in t.exps if _alt_params(a) & group]
+    if math.prod(len(a) for a in alts) > 256:
+        return
+    for choice in itertools.product(*alts) if alts else [()]:
+        total = Affine()
+        for _, ai in choice:
+            total = total + ai
+        for p in group:
+            if isinstance(p, RandomSymbol):
+                sval = total.scal.get(p, 0)
+                if sval != 0:
+                    cond = p.law.mgf_domain(sval)
+                    if cond is sp.false:
+                        raise DivergentExpectation(
+                            f"E[... exp({sval}*{p})] does not exist for {p.law}: {sval} is outside the domain "
+                            f"{p.law.mgf_domain(sp.Symbol('s'))} of its moment generating function")
+                    _require(cond, f"E[exp({sval}*{p})]")
+            else:
+                _require_vector_domain(p, total.vec.get(p, 0))
 
 
 # ----------------------------------------------------------------------------- final form

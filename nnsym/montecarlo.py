@@ -500,6 +500,7 @@ def _check_moments(net: Network, n: int, connected: bool) -> None:
 
 _MAX_DRAW_SHARE = 0.8  # one draw holding 80% of the sample second moment: the error bar rests on it
 _SECOND_MOMENT_RATIO = 0.1  # sample second moment below 1/10 of the exact one: the mass is not sampled yet
+_HEAVY_TAIL_HINT = 0.1  # a draw holding 10% of the sample second moment: worth the exact E[Y^2]
 
 
 def _trust(net, n, Xf, values, method, samples, sq_sum, sq_max) -> dict:
@@ -509,7 +510,8 @@ def _trust(net, n, Xf, values, method, samples, sq_sum, sq_max) -> dict:
     * ``max_draw_share`` = :math:`\max_s Y_s^2/\sum_s Y_s^2`: it tends to 0 if and only if
       :math:`E[Y^2] < \infty`; above 0.8, one draw holds the variance estimate (for the
       cos-net's G_c^(4) at 2*10^4 draws it stays below 0.5).
-    * ``second_moment_ratio`` (neuron estimator, when the engine gives the closed form quickly):
+    * ``second_moment_ratio`` (neuron estimator, when some draw holds more than 10% of the sample
+      second moment and the engine gives the closed form quickly):
       the sample :math:`\overline{Y^2}` over the exact :math:`E[Y^2] = E[\prod_k (a h(x_k))^2]`
       (a neuron moment at doubled points). Far below 1, the draws that carry the variance have not
       been seen yet: the estimate is biased and its error bar far too small.
@@ -522,7 +524,12 @@ def _trust(net, n, Xf, values, method, samples, sq_sum, sq_max) -> dict:
     if bad.size:
         msgs.append(f"{bad.size} of {share.size} point set(s) (e.g. {bad[:10].tolist()}): a single draw holds "
                     f"{100 * share[bad].max():.0f}% of the sample second moment of the product over the points")
-    exact = _exact_second_moment(net, n, Xf, values) if method == "neuron" and np.any(sq_sum > 0) else None
+    # the exact E[Y^2] costs a derivation (~0.1-0.3 s): asked for only when the draws hint at heavy
+    # tails (some draw holds > 10% of the sample second moment; heavy-tailed Gauss-nets show 20-99%,
+    # the cos-net's G_c^(4) below 4% from 2*10^5 draws on)
+    hint = np.any(share > _HEAVY_TAIL_HINT)
+    exact = (_exact_second_moment(net, n, Xf, values)
+             if method == "neuron" and hint and np.any(sq_sum > 0) else None)
     if exact is not None:
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(exact > 0, sq_sum / samples / np.where(exact > 0, exact, 1.0), 1.0)

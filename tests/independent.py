@@ -406,3 +406,329 @@ def cumulant_from_quad_moments(moment_of_subset, n):
             others = np.prod([abs(m[b]) for j, b in enumerate(part) if j != i])
             err += coef * e[blk] * others
     return float(val), float(err)
+
+
+# ---------------------------------------------------------------------------
+# laws described by name (the random-architecture fuzzer, tests/test_fuzz.py)
+# ---------------------------------------------------------------------------
+# A law is ``(kind, args)`` with float args:
+#   ("normal", (mean, var)), ("uniform", (lo, hi)), ("laplace", (loc, scale)),
+#   ("cauchy", (loc, scale)), ("density", (key,)) with ``key`` in DENSITIES.
+# Everything is written from the textbook definitions of the laws, with numpy's
+# own generators (or exact rejection / inverse-transform samplers).
+
+
+def _reject_uniform(rng, size, lo, hi, accept_prob):
+    """Exact rejection sampling from a density proportional to accept_prob(y) <= 1 on [lo, hi]."""
+    size = int(np.prod(size)) if np.ndim(size) else int(size)
+    out = np.empty(0)
+    while out.size < size:
+        want = 2 * (size - out.size) + 16
+        y = rng.uniform(lo, hi, want)
+        out = np.concatenate([out, y[rng.uniform(size=want) < accept_prob(y)]])
+    return out[:size]
+
+
+def _shaped(sampler):
+    def sample(rng, size):
+        shape = (size,) if np.isscalar(size) else tuple(size)
+        return sampler(rng, int(np.prod(shape))).reshape(shape)
+
+    return sample
+
+
+#: user densities (unnormalised pdf on (lo, hi)), with an exact sampler and the
+#: open interval of s where E[exp(s b)] is finite
+DENSITIES = {
+    # 1 - b^2 on (-1, 1) (Epanechnikov)
+    "epan": dict(pdf=lambda b: 1.0 - b**2, lo=-1.0, hi=1.0, mgf=(-np.inf, np.inf),
+                 sample=_shaped(lambda rng, m: _reject_uniform(rng, m, -1.0, 1.0, lambda y: 1.0 - y**2))),
+    # 1 - |b| on (-1, 1) (triangular)
+    "tri": dict(pdf=lambda b: 1.0 - np.abs(b), lo=-1.0, hi=1.0, mgf=(-np.inf, np.inf),
+                sample=lambda rng, size: rng.triangular(-1.0, 0.0, 1.0, size)),
+    # b^2 on (0, 1): b = U^(1/3)
+    "cubic": dict(pdf=lambda b: b**2, lo=0.0, hi=1.0, mgf=(-np.inf, np.inf),
+                  sample=lambda rng, size: rng.uniform(size=size) ** (1.0 / 3.0)),
+    # exp(-b^2) on (-1, 2) (a truncated Gaussian)
+    "truncnorm": dict(pdf=lambda b: np.exp(-b**2), lo=-1.0, hi=2.0, mgf=(-np.inf, np.inf),
+                      sample=_shaped(lambda rng, m: _reject_uniform(rng, m, -1.0, 2.0, lambda y: np.exp(-y**2)))),
+    # b exp(-b) on (0, oo): Gamma(2, 1)
+    "gamma2": dict(pdf=lambda b: b * np.exp(-b), lo=0.0, hi=np.inf, mgf=(-np.inf, 1.0),
+                   sample=lambda rng, size: rng.gamma(2.0, 1.0, size)),
+    # exp(-|b|) on R (a Laplace law written as a density)
+    "laplace1": dict(pdf=lambda b: np.exp(-np.abs(b)), lo=-np.inf, hi=np.inf, mgf=(-1.0, 1.0),
+                     sample=lambda rng, size: rng.laplace(0.0, 1.0, size)),
+    # exp(-b^2/2) on (0, oo) (half-normal)
+    "halfnormal": dict(pdf=lambda b: np.exp(-b**2 / 2), lo=0.0, hi=np.inf, mgf=(-np.inf, np.inf),
+                       sample=lambda rng, size: np.abs(rng.standard_normal(size))),
+    # 1/cosh(b) on R (hyperbolic secant law): b = log(tan(pi U / 2))
+    "sech": dict(pdf=lambda b: 2.0 * np.exp(-np.abs(b)) / (1.0 + np.exp(-2.0 * np.abs(b))), lo=-np.inf, hi=np.inf, mgf=(-1.0, 1.0),
+                 sample=lambda rng, size: np.log(np.tan(np.pi * rng.uniform(size=size) / 2))),
+}
+
+
+@lru_cache(maxsize=None)
+def _density_norm(key):
+    spec = DENSITIES[key]
+    z, _ = integrate.quad(spec["pdf"], spec["lo"], spec["hi"], epsabs=1e-14, epsrel=1e-13, limit=200)
+    return z
+
+
+def law_sample(rng, kind, args, size):
+    """Draws of the law ``(kind, args)``; ``size`` an int or a shape tuple."""
+    if kind == "normal":
+        mean, var = args
+        return rng.normal(mean, np.sqrt(var), size)
+    if kind == "uniform":
+        lo, hi = args
+        return rng.uniform(lo, hi, size)
+    if kind == "laplace":
+        loc, scale = args
+        return rng.laplace(loc, scale, size)
+    if kind == "cauchy":
+        loc, scale = args
+        return loc + scale * rng.standard_cauchy(size)
+    if kind == "density":
+        return DENSITIES[args[0]]["sample"](rng, size)
+    raise ValueError(kind)
+
+
+def law_pdf(kind, args):
+    """(normalised pdf, lo, hi) of the law."""
+    if kind == "normal":
+        mean, var = args
+        return (lambda b: np.exp(-(b - mean) ** 2 / (2 * var)) / np.sqrt(2 * np.pi * var)), -np.inf, np.inf
+    if kind == "uniform":
+        lo, hi = args
+        return (lambda b: np.full(np.shape(b), 1.0 / (hi - lo))), lo, hi
+    if kind == "laplace":
+        loc, scale = args
+        return (lambda b: np.exp(-np.abs(b - loc) / scale) / (2 * scale)), -np.inf, np.inf
+    if kind == "cauchy":
+        loc, scale = args
+        return (lambda b: scale / (np.pi * ((b - loc) ** 2 + scale**2))), -np.inf, np.inf
+    if kind == "density":
+        spec = DENSITIES[args[0]]
+        z = _density_norm(args[0])
+        f = spec["pdf"]
+        return (lambda b: f(b) / z), spec["lo"], spec["hi"]
+    raise ValueError(kind)
+
+
+def law_mgf_domain(kind, args):
+    """Open interval (s_lo, s_hi) of the real s with E[exp(s b)] finite (None: no mgf at all)."""
+    if kind in ("normal", "uniform"):
+        return (-np.inf, np.inf)
+    if kind == "laplace":
+        return (-1.0 / args[1], 1.0 / args[1])
+    if kind == "cauchy":
+        return None
+    if kind == "density":
+        return DENSITIES[args[0]]["mgf"]
+    raise ValueError(kind)
+
+
+def law_has_moments(kind, args) -> bool:
+    """All moments finite."""
+    return kind != "cauchy"
+
+
+def law_moment(kind, args, k):
+    """Raw moment E[b^k] (closed forms from the definitions; quadrature for densities)."""
+    k = int(k)
+    if k == 0:
+        return 1.0
+    if kind == "normal":
+        mean, var = args
+        m = [1.0, mean]  # m_k = mean m_{k-1} + (k-1) var m_{k-2}
+        for j in range(2, k + 1):
+            m.append(mean * m[j - 1] + (j - 1) * var * m[j - 2])
+        return m[k]
+    if kind == "uniform":
+        lo, hi = args
+        return (hi ** (k + 1) - lo ** (k + 1)) / ((k + 1) * (hi - lo))
+    if kind == "laplace":
+        loc, scale = args  # E[(loc + scale L)^k], E[L^j] = j! (even j), 0 (odd j)
+        return float(sum(math.comb(k, j) * loc ** (k - j) * scale**j * math.factorial(j)
+                         for j in range(0, k + 1, 2)))
+    if kind == "cauchy":
+        return np.nan
+    if kind == "density":
+        pdf, lo, hi = law_pdf(kind, args)
+        v, _ = integrate.quad(lambda b: b**k * pdf(b), lo, hi, epsabs=1e-14, epsrel=1e-13, limit=200)
+        return v
+    raise ValueError(kind)
+
+
+def law_cumulant(kind, args, k):
+    """k-th cumulant of the law, from its raw moments (Moebius over set partitions)."""
+    m = np.array([law_moment(kind, args, bin(mask).count("1")) for mask in range(1 << k)])
+    return float(cumulant_from_subset_moments(m, k))
+
+
+# ---------------------------------------------------------------------------
+# correlators of a width-N network from the moments of ONE neuron
+# ---------------------------------------------------------------------------
+#   m[..., mask] = E[prod_{k in mask} a h(x_k)]   (one neuron; bitmask over the n points)
+# Full moments: G^(n) = sum_pi N (N-1) ... (N-|pi|+1) prod_{B in pi} m_B (distinct i.i.d.
+# neurons per block); connected: G_c^(n) = N kappa(a h(x_1), ..., a h(x_n)).
+# An independent output bias beta with raw moments mb[k] adds
+#   G^(n) = sum_{S} mb[|S|] G_sum(complement of S),   G_c^(n) += kappa_n(beta).
+
+
+def _mask_partitions(mask):
+    """Set partitions of the set bits of ``mask``, as tuples of sub-masks."""
+    bits = [1 << j for j in range(mask.bit_length()) if mask >> j & 1]
+    out = []
+    for part in set_partitions(len(bits)):
+        out.append(tuple(sum(bits[j] for j in range(len(bits)) if blk >> j & 1) for blk in part))
+    return out
+
+
+def _falling(N, k):
+    out = 1.0
+    for j in range(k):
+        out *= N - j
+    return out
+
+
+def network_correlator_from_neuron_moments(m, n, N, connected=False, bias_moments=None):
+    """G^(n) or G_c^(n) of a width-N network of i.i.d. neurons from the one-neuron subset
+    moments ``m`` (..., 2**n); ``bias_moments[k] = E[beta^k]`` for an output bias.
+    Returns (value, scale) with scale = sum of the absolute values of the terms
+    (the size of the cancellations, for a rounding floor)."""
+    m = np.asarray(m, dtype=float)
+    full = (1 << n) - 1
+
+    def sum_moment(mask):
+        val = np.zeros(m.shape[:-1])
+        scl = np.zeros(m.shape[:-1])
+        if mask == 0:
+            return val + 1.0, scl + 1.0
+        for part in _mask_partitions(mask):
+            t = np.full(m.shape[:-1], _falling(N, len(part)))
+            for blk in part:
+                t = t * m[..., blk]
+            val, scl = val + t, scl + np.abs(t)
+        return val, scl
+
+    if connected:
+        val = np.zeros(m.shape[:-1])
+        scl = np.zeros(m.shape[:-1])
+        for part in set_partitions(n):
+            k = len(part)
+            t = np.full(m.shape[:-1], float((-1) ** (k - 1) * math.factorial(k - 1)))
+            for blk in part:
+                t = t * m[..., blk]
+            val, scl = val + t, scl + np.abs(t)
+        val, scl = N * val, N * scl
+        if bias_moments is not None:
+            mb = np.array([bias_moments[bin(mask).count("1")] for mask in range(1 << n)])
+            kb = float(cumulant_from_subset_moments(mb, n))
+            val, scl = val + kb, scl + abs(kb)
+        return val, scl
+    if bias_moments is None:
+        return sum_moment(full)
+    val = np.zeros(m.shape[:-1])
+    scl = np.zeros(m.shape[:-1])
+    for S in range(1 << n):  # S: the points taken by the bias
+        mb = bias_moments[bin(S).count("1")]
+        if mb == 0:
+            continue
+        v, s = sum_moment(full & ~S)
+        val, scl = val + mb * v, scl + abs(mb) * s
+    return val, scl
+
+
+def single_neuron_network_correlator(X, draw, neuron, N, seed, connected=False, bias_moments=None,
+                                     n_samples=10**6, n_batches=50):
+    """Monte Carlo of G^(n) (or G_c^(n)) of a width-N network of i.i.d. neurons from samples of ONE
+    neuron: the jackknifed plug-in of :func:`network_correlator_from_neuron_moments`.
+    Returns (estimate, stderr), each of shape (P,)."""
+    X = np.asarray(X, dtype=float)
+    n = X.shape[1]
+    acc = single_neuron_accumulator(X, draw, neuron, seed, n_samples, n_batches)
+    return acc._jackknife(lambda m: network_correlator_from_neuron_moments(m, n, N, connected, bias_moments)[0])
+
+
+def subset_products(H):
+    """H (..., n) -> (..., 2**n): prod_{k in mask} H[..., k] for every bitmask."""
+    H = np.asarray(H)
+    n = H.shape[-1]
+    out = np.empty(H.shape[:-1] + (1 << n,), dtype=H.dtype)
+    out[..., 0] = 1.0
+    for mask in range(1, 1 << n):
+        low = (mask & -mask).bit_length() - 1
+        out[..., mask] = out[..., mask & (mask - 1)] * H[..., low]
+    return out
+
+
+def neuron_subset_moments_quad(neuron_1d, pdf, lo, hi, X, eps=1e-11):
+    """E_b[prod_{k in mask} h(b; x_k)] for every bitmask and point set, ONE scalar parameter b
+    with density ``pdf`` on (lo, hi), by adaptive Gauss-Kronrod (scipy quad_vec, vectorised over
+    masks and point sets). ``neuron_1d(b, X)`` takes a float b and X (P, n, d), returns (P, n).
+    Returns (moments (P, 2**n), abs error estimate (P, 2**n))."""
+    X = np.asarray(X, dtype=float)
+    P, n = X.shape[:2]
+
+    def f(b):
+        w = float(pdf(b))
+        if w == 0.0:  # far in the tails (the integrand's growth is checked by the caller)
+            return np.zeros(P << n)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return (w * subset_products(neuron_1d(b, X))).ravel()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", integrate.IntegrationWarning)
+        val, err = integrate.quad_vec(f, lo, hi, epsabs=eps, epsrel=eps, norm="max", limit=20000)
+    val = np.asarray(val).reshape(P, 1 << n)
+    # quad_vec's error is a norm over the vector: take it for every entry (conservative)
+    return val, np.full(val.shape, float(err))
+
+
+def gauss_rule(kind, args, n):
+    """A Gauss rule (nodes, weights summing to 1) with sum w f(b) ~= E[f(b)], exponentially
+    accurate for smooth f, or None when the law has no such rule here.
+    normal: Gauss-Hermite; uniform and finite-support smooth densities: Gauss-Legendre
+    (with the density as a factor of the weights); laplace: Gauss-Laguerre on each side of loc;
+    the triangle: Gauss-Legendre on each side of its kink."""
+    if kind == "normal":
+        z, w = gh_normal(n)
+        mean, var = args
+        return mean + np.sqrt(var) * z, w
+    if kind == "uniform":
+        lo, hi = args
+        t, w = np.polynomial.legendre.leggauss(n)
+        return lo + (hi - lo) * (t + 1) / 2, w / 2
+    if kind == "laplace":
+        loc, scale = args
+        u, w = np.polynomial.laguerre.laggauss(n)
+        return np.concatenate([loc + scale * u, loc - scale * u]), np.concatenate([w, w]) / 2
+    if kind == "density" and args[0] in ("epan", "cubic", "truncnorm", "tri"):
+        pdf, lo, hi = law_pdf(kind, args)
+        t, w = np.polynomial.legendre.leggauss(n)
+        pieces = [(lo, 0.0), (0.0, hi)] if args[0] == "tri" else [(lo, hi)]
+        nodes, weights = [], []
+        for a, b in pieces:
+            y = a + (b - a) * (t + 1) / 2
+            nodes.append(y)
+            weights.append(w * (b - a) / 2 * pdf(y))
+        nodes, weights = np.concatenate(nodes), np.concatenate(weights)
+        return nodes, weights / weights.sum()
+    return None
+
+
+def neuron_subset_moments_rule(neuron, rules, X):
+    """E[prod_{k in mask} h(x_k)] for every bitmask by a tensor product of Gauss rules.
+
+    ``rules`` maps parameter names to (nodes, weights) (scalar parameters only);
+    ``neuron(p, X)`` as for the Monte Carlo estimators (p arrays with leading dimension K,
+    the number of tensor nodes). Returns (P, 2**n)."""
+    names = list(rules)
+    grids = np.meshgrid(*[rules[k][0] for k in names], indexing="ij")
+    wgrid = np.ones(grids[0].shape)
+    for g in np.meshgrid(*[rules[k][1] for k in names], indexing="ij"):
+        wgrid = wgrid * g
+    p = {k: g.ravel() for k, g in zip(names, grids)}
+    h = neuron(p, X)  # (P, K, n)
+    return np.einsum("k,pkm->pm", wgrid.ravel(), subset_products(h))

@@ -323,5 +323,10 @@ def test_ordinary_cos_net_does_not_warn(n, connected, method):
             est = ns.monte_carlo(net, n, X, connected=connected, samples=20_000, seed=seed, method=method,
                                  sigma_a=1.0, sigma_b=0.7, N=10 if method == "neuron" else 2)
             assert np.all(est.extra["max_draw_share"] < 0.8)
-            if method == "neuron":
-                assert np.all(est.extra["second_moment_ratio"] > 0.1)
+            ratio = est.extra["second_moment_ratio"]
+            if method == "network":  # the exact E[Y^2] is a neuron moment: neuron estimator only
+                assert ratio is None
+            elif ratio is None:  # derived only when some draw hints at heavy tails
+                assert np.all(est.extra["max_draw_share"] <= 0.1)
+            else:
+                assert np.all(ratio > 0.1)

@@ -260,3 +260,25 @@ def test_sigma_zero_with_no_finite_limit_is_refused():
     net = ns.Network(sp.cos(ns.Normal("b", 0, 1) * x) / s, ns.Normal("a", 0, 1), 1, x)
     with pytest.raises(ValueError, match="no finite limit"):
         net.correlator(2).evaluate(np.array([[[0.1], [0.2]]]), s=0)
+
+
+def test_numeric_expectation_carries_the_domain_of_its_exponentials():
+    """tanh(b) e^{b x} with a Laplace b has no closed form: the quadrature must still refuse
+    points where E[tanh(b)^2 e^{b(x_1+x_2)}] is infinite (a Gauss-Laguerre rule returns a number)."""
+    x = ns.Input("x", 1)
+    b = ns.Laplace("b", 0, 1)
+    G2 = ns.Network(sp.tanh(b) * sp.exp(b * x), ns.Normal("a", 0, 1), 1, x).correlator(2)
+    assert not G2.is_exact and isinstance(G2.expr, sp.Piecewise)
+    with pytest.warns(ns.NumericWarning):
+        got = G2.evaluate(np.array([[[0.2], [0.1]]]))[0]
+
+    def f(t):
+        return math.tanh(t) ** 2 * 0.5 * math.exp(0.3 * t - abs(t))
+
+    quad = integrate.quad(f, -np.inf, 0)[0] + integrate.quad(f, 0, np.inf)[0]
+    draws = np.random.default_rng(3).laplace(size=10**6)
+    mc = np.tanh(draws) ** 2 * np.exp(0.3 * draws)
+    assert abs(mc.mean() - quad) < 5 * mc.std() / 1e3
+    assert got == pytest.approx(quad, rel=1e-6)
+    with pytest.raises(ns.DivergentExpectation):
+        G2.evaluate(np.array([[[0.8], [0.7]]]))
