@@ -305,14 +305,20 @@ def _scalar_transform(theta: RandomSymbol, k: int, s) -> sp.Expr:
     r""":math:`E[\theta^k e^{s\theta}] = M^{(k)}(s)`, for ``s`` in the domain of :math:`M`
     (recorded; a number outside it raises :class:`DivergentExpectation`)."""
     s = sp.sympify(s)
-    if s != 0:
-        cond = theta.law.mgf_domain(s)
-        if cond is sp.false:
-            raise DivergentExpectation(
-                f"E[{theta**k if k else ''} exp({s}*{theta})] does not exist for {theta.law}: "
-                f"{s} is outside the domain {theta.law.mgf_domain(sp.Symbol('s'))} of its moment generating function")
-        _require(cond, f"E[exp({s}*{theta})]")
+    _require_scalar_domain(theta, s)
     return _scalar_transform_cached(theta.law, theta, int(k), s)
+
+
+def _require_scalar_domain(theta: RandomSymbol, s) -> None:
+    """Record the domain of :math:`E[e^{s\theta}]`; refuse an ``s`` surely outside it."""
+    if s == 0:
+        return
+    cond = theta.law.mgf_domain(s)
+    if cond is sp.false:
+        raise DivergentExpectation(
+            f"E[exp({s}*{theta})] does not exist for {theta.law}: {s} is outside the domain "
+            f"{theta.law.mgf_domain(sp.Symbol('s'))} of its moment generating function")
+    _require(cond, f"E[exp({s}*{theta})]")
 
 
 
@@ -543,14 +549,7 @@ def _require_numeric_domain(t: _Term, group: set) -> None:
             total = total + ai
         for p in group:
             if isinstance(p, RandomSymbol):
-                sval = total.scal.get(p, 0)
-                if sval != 0:
-                    cond = p.law.mgf_domain(sval)
-                    if cond is sp.false:
-                        raise DivergentExpectation(
-                            f"E[... exp({sval}*{p})] does not exist for {p.law}: {sval} is outside the domain "
-                            f"{p.law.mgf_domain(sp.Symbol('s'))} of its moment generating function")
-                    _require(cond, f"E[exp({sval}*{p})]")
+                _require_scalar_domain(p, total.scal.get(p, 0))
             else:
                 _require_vector_domain(p, total.vec.get(p, 0))
 

@@ -228,8 +228,8 @@ def _abs_moment(var, P: int):
     return var ** sp.Rational(P, 2) * 2 ** sp.Rational(P, 2) * sp.gamma(sp.Rational(P + 1, 2)) / sp.sqrt(sp.pi)
 
 
-def _closed_form_table(g, zs, mu, C, forms):
-    m = len(zs)
+def _factor_per_variable(g, zs):
+    """``g = coeff * prod_z per[z](z)`` with each factor a function of one variable; None if not."""
     coeff, rest = g.as_independent(*zs, as_Add=False)
     if rest.is_Add:
         return None
@@ -239,6 +239,15 @@ def _closed_form_table(g, zs, mu, C, forms):
         if len(fz) != 1:
             return None
         per[fz[0]] *= f
+    return coeff, per
+
+
+def _closed_form_table(g, zs, mu, C, forms):
+    m = len(zs)
+    split = _factor_per_variable(g, zs)
+    if split is None:
+        return None
+    coeff, per = split
     kinds = [_classify_1d(per[z], z) for z in zs]
     zero_mean = all(sp.simplify(u) == 0 for u in mu)
 
@@ -553,15 +562,10 @@ def _closed_form(g, zs, mu, C, forms):
             return fac * F
         r = _closed_form(F, zs2, mu2, C2, None)
         return None if r is None else fac * r
-    coeff, rest = g.as_independent(*zs, as_Add=False)
-    if rest.is_Add:
+    split = _factor_per_variable(g, zs)
+    if split is None:
         return None
-    per = {z: sp.S.One for z in zs}
-    for f in sp.Mul.make_args(rest):
-        fz = [z for z in zs if f.has(z)]
-        if len(fz) != 1:
-            return None
-        per[fz[0]] *= f
+    coeff, per = split
     r = _sign_polynomial_form(per, zs, mu, C)
     return None if r is None else coeff * r
 
