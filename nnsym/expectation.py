@@ -491,29 +491,34 @@ def _term_expectation(term) -> sp.Expr:
 _BOUNDED = (sp.cos, sp.sin, sp.tanh, sp.erf, sp.erfc, sp.sign, sp.Heaviside, sp.atan, sp.sinc)
 
 
-def growth_degree(f, p):
-    r"""An upper bound :math:`k` on the polynomial growth of ``f`` in the scalar parameter ``p``
-    (:math:`|f| \le C(1 + |p|)^k`), or None if ``f`` may grow faster (e.g. an exponential).
+def growth_degree(e, p):
+    r"""An integer :math:`g` with :math:`|e| = O(|p|^g)` as the parameter :math:`|p|\to\infty`
+    (uniformly in the rest), or None if unknown (exponentials, negative powers, unknown functions).
+    The engine and the Monte Carlo layer use it to ask for the moment :math:`E|p|^g` an
+    expectation needs (a ReLU of a Cauchy parameter has none).
 
     >>> p = sp.Symbol("p", real=True)
     >>> growth_degree(sp.Max(0, 2*p - 1) * sp.tanh(p) + p**2, p), growth_degree(sp.exp(p), p)
     (2, None)
     """
-    if not f.has(p):
+    if not e.has(p):
         return 0
-    if f == p:
+    if e == p:
         return 1
-    if isinstance(f, _BOUNDED):
+    if isinstance(e, (Dot, Component)) or e.is_Mul:
+        parts = [growth_degree(a, p) for a in e.args]
+        return None if None in parts else sum(parts)
+    if e.is_Add or isinstance(e, (sp.Max, sp.Min, sp.Abs)):
+        parts = [growth_degree(a, p) for a in e.args]
+        return None if None in parts else max(parts)
+    if e.is_Pow:
+        base, ex = e.args
+        if ex.has(p) or not ex.is_number or not ex.is_extended_real or ex < 0:
+            return None
+        g = growth_degree(base, p)
+        return None if g is None else math.ceil(g * float(ex))
+    if isinstance(e, _BOUNDED):
         return 0
-    if isinstance(f, (sp.Add, sp.Max, sp.Min, sp.Abs)):
-        degs = [growth_degree(a, p) for a in f.args]
-        return None if None in degs else max(degs)
-    if isinstance(f, sp.Mul):
-        degs = [growth_degree(a, p) for a in f.args]
-        return None if None in degs else sum(degs)
-    if isinstance(f, sp.Pow) and f.exp.is_Integer and f.exp > 0:
-        d = growth_degree(f.base, p)
-        return None if d is None else d * int(f.exp)
     return None
 
 
@@ -620,9 +625,10 @@ def expectation(expr, over=None) -> sp.Expr:
         keep = set(over)
         frozen = {p: sp.Dummy(p.name) for p in random_atoms(expr) - keep}
         return expectation(expr.xreplace(frozen)).xreplace({v: k for k, v in frozen.items()})
-    if not random_atoms(expr):
+    params = random_atoms(expr)
+    if not params:
         return expr
-    degenerate = {p: _point_value(p) for p in random_atoms(expr) if p.law.is_degenerate}
+    degenerate = {p: _point_value(p) for p in params if p.law.is_degenerate}
     if degenerate:  # a point mass (variance 0) is a constant: E[f(theta)] = f(mean)
         return expectation(expr.xreplace(degenerate))
     if expr.has(sp.Heaviside):

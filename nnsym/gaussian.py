@@ -927,17 +927,7 @@ def _orthant_plan(E: GaussianExpectation):
 
 def _per_variable(E: GaussianExpectation):
     """(c, {z: factor}) when the integrand is c * prod_j f_j(z_j), else None."""
-    zs = list(E.variables)
-    c, rest = E.integrand.as_independent(*zs, as_Add=False)
-    if rest.is_Add:
-        return None
-    per = {z: sp.S.One for z in zs}
-    for f in sp.Mul.make_args(rest):
-        fz = [z for z in zs if f.has(z)]
-        if len(fz) != 1:
-            return None
-        per[fz[0]] *= f
-    return c, per
+    return _factor_per_variable(E.integrand, list(E.variables))
 
 
 def _signpoly_plan(E: GaussianExpectation):

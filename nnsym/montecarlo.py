@@ -37,10 +37,10 @@ import numpy as np
 import sympy as sp
 
 from .distributions import RandomVector, numeric_value
-from .expectation import DivergentExpectation
+from .expectation import DivergentExpectation, growth_degree
 from .kernels import NumericWarning, as_points, as_values, check_values, compile_kernel
 from .networks import Network, _check_n, cumulant, width_sum_moment, with_bias
-from .vectors import Component, Dot, ScalarPoint
+from .vectors import ScalarPoint
 
 __all__ = ["monte_carlo", "MonteCarloEstimate", "NetworkSampler", "UnreliableErrorWarning"]
 
@@ -438,33 +438,6 @@ def _check_seed(seed) -> None:
 
 
 # ----------------------------------------------------------------------------- trust
-_BOUNDED = (sp.cos, sp.sin, sp.tanh, sp.erf, sp.erfc, sp.sign, sp.Heaviside, sp.atan, sp.sinc)
-
-
-def _growth(e, p):
-    r"""An integer g with :math:`|e| = O(|p|^g)` as the parameter :math:`|p|\to\infty` (uniformly in
-    the rest), or None if unknown (exponentials, negative powers, unknown functions)."""
-    if not e.has(p):
-        return 0
-    if e == p:
-        return 1
-    if isinstance(e, (Dot, Component)) or e.is_Mul:
-        parts = [_growth(a, p) for a in e.args]
-        return None if None in parts else sum(parts)
-    if e.is_Add or isinstance(e, (sp.Max, sp.Min, sp.Abs)):
-        parts = [_growth(a, p) for a in e.args]
-        return None if None in parts else max(parts)
-    if e.is_Pow:
-        base, ex = e.args
-        if ex.has(p) or not ex.is_number or not ex.is_extended_real or ex < 0:
-            return None
-        g = _growth(base, p)
-        return None if g is None else math.ceil(g * float(ex))
-    if isinstance(e, _BOUNDED):
-        return 0
-    return None
-
-
 def _check_moments(net: Network, n: int, connected: bool) -> None:
     r"""Refuse (:class:`DivergentExpectation`) an estimand that needs a moment the laws do not
     have, e.g. :math:`E[a^2]` of a Cauchy readout for :math:`G^{(2)}`; warn where undecided.
@@ -472,7 +445,7 @@ def _check_moments(net: Network, n: int, connected: bool) -> None:
     :math:`E[|p|^{ng}]` (all n points can fall in one neuron)."""
     name = f"G^({n}){'_c' if connected else ''}"
     summand = net.readout * net.neuron
-    params = [(p, _growth(summand, p)) for p in net.params]
+    params = [(p, growth_degree(summand, p)) for p in net.params]
     if net.bias is not None:
         params.append((net.bias, 1))
     for p, g in params:

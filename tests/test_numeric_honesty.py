@@ -23,6 +23,8 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -31,6 +33,9 @@ import sympy as sp
 from scipy import integrate, special
 
 import nnsym as ns
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import independent as ind  # noqa: E402
 from nnsym.kernels import NumericWarning
 
 SW, SB = 1.3, 0.4
@@ -154,46 +159,7 @@ def homogeneous_rank3(fs, degree, A):
     return ERn * integrate.quad(inner, 0, math.pi, epsabs=1e-13, epsrel=1e-12, limit=400)[0] / (4 * math.pi)
 
 
-def _bvn_cdf(h, k, rho):
-    """P(X <= h, Y <= k), standard bivariate normal with correlation rho (Owen's T function)."""
-    if h == 0 and k == 0:
-        return 0.25 + math.asin(rho) / (2 * math.pi)
-    h = h if h != 0 else math.copysign(1e-300, k)
-    k = k if k != 0 else math.copysign(1e-300, h)
-    s = math.sqrt(1 - rho * rho)
-    beta = 0.0 if h * k > 0 else 0.5
-    return (0.5 * (special.ndtr(h) + special.ndtr(k)) - special.owens_t(h, (k - rho * h) / (h * s))
-            - special.owens_t(k, (h - rho * k) / (k * s)) - beta)
-
-
-def orthant_sign_4(R):
-    """E[prod sgn y_k], y ~ N(0, R) (4 x 4): given (y1, y2), E[sgn y3 sgn y4 | .] by Owen's T; the rest in
-    polar coordinates, split where y1 or y2 changes sign."""
-    S11, S12, S22 = R[:2, :2], R[:2, 2:], R[2:, 2:]
-    M = np.linalg.solve(S11, S12).T
-    Sc = S22 - S12.T @ np.linalg.solve(S11, S12)
-    s3, s4 = math.sqrt(Sc[0, 0]), math.sqrt(Sc[1, 1])
-    rc = Sc[0, 1] / (s3 * s4)
-    L = np.linalg.cholesky(S11)
-
-    def g(y):
-        m3, m4 = M @ y
-        h, k = -m3 / s3, -m4 / s4
-        return 1 - 2 * special.ndtr(h) - 2 * special.ndtr(k) + 4 * _bvn_cdf(h, k, rc)
-
-    cuts = {0.0, 2 * math.pi}
-    for a1, a2 in L:
-        t0 = math.atan2(-a1, a2) % math.pi
-        cuts |= {t0, t0 + math.pi}
-    cuts = sorted(cuts)
-
-    def inner(t):
-        w = L @ np.array([math.cos(t), math.sin(t)])
-        f = lambda r: g(r * w) * r * math.exp(-r * r / 2)
-        return np.sign(w[0]) * np.sign(w[1]) * integrate.quad(f, 0, np.inf, epsabs=1e-14, epsrel=1e-12, limit=200)[0]
-
-    return sum(integrate.quad(inner, lo, hi, epsabs=1e-14, epsrel=1e-12, limit=200)[0]
-               for lo, hi in zip(cuts[:-1], cuts[1:]) if hi - lo > 1e-15) / (2 * math.pi)
+orthant_sign_4 = ind.orthant_sign_moment_4  # the independent reference (tests/independent.py)
 
 
 def step_moment(C):
