@@ -171,7 +171,7 @@ def time_to_error(quick):
 
 def _network_breakdown(net, N, quick):
     """Per-draw cost of the network estimator's field values vs the naive numpy form."""
-    from nnsym.montecarlo import _BLOCK_ELEMENTS, NetworkSampler
+    from nnsym.sampling.montecarlo import _BLOCK_ELEMENTS, NetworkSampler
 
     vals = dict(sigma_a=SA, sigma_b=SB, N=N)
     sampler = NetworkSampler(net, vals, D)
@@ -243,7 +243,7 @@ def _breakdown(net, vals, samples, t_cos):
     """Where a neuron-estimator run spends its time, block by block as the engine
     does it (same block sizes): parameter draws, the lambdified neuron, a*h and the
     subset sums, the per-block law-parameter lookups."""
-    from nnsym.montecarlo import _BLOCK_ELEMENTS, NetworkSampler, _layout, _subset_sums
+    from nnsym.sampling.montecarlo import _BLOCK_ELEMENTS, NetworkSampler, _layout, _subset_sums
 
     P, n = X4.shape[:2]
     pts = X4.reshape(P * n, D)
@@ -298,7 +298,7 @@ _MEM_CHILD = textwrap.dedent("""
     import numpy as np
     sys.path.insert(0, {repo!r})
     import nnsym as ns
-    import nnsym.montecarlo as mc
+    import nnsym.sampling.montecarlo as mc
     if {patch_gc}:
         _orig = mc._subset_sums
         def _patched(Y):

@@ -10,22 +10,22 @@ in N), prints them as LaTeX and evaluates them as numpy kernels.
 >>> G2.expr
 sigma_a**2*exp(-sigma_b**2*Dot(x_1 - x_2, x_1 - x_2)/4)/2
 """
-from . import zoo
-from .checks import SpotCheckError
-from .correlators import Correlator
-from .distributions import Cauchy, Density, Laplace, Normal, RandomSymbol, RandomVector, Uniform, UniformBall
-from .expectation import DivergentExpectation, Expectation, expectation, is_exact, split_domain, with_domain
-from .kernels import NumericWarning
-from .montecarlo import MonteCarloEstimate, NetworkSampler, UnreliableErrorWarning, monte_carlo
-from .validation import ValidationReport, validate
-from .gaussian import GaussianExpectation, pair_expectation
-from .nngp import DeepKernel, deep_kernels, empirical_ntk, gp_posterior, ntk, ntk_predict, sample_deep_mlp
-from .networks import CostWarning, DerivationCost, Input, Network, TooExpensive, moebius, set_partitions
-from .vectors import Component, Dot, ScalarPoint, VectorSymbol, dot, expand_dot
-from .spectra import PowerSpectrum, power_spectrum
-from .symmetries import Verdict
-from .axioms import AxiomVerdict, OSReport, os_axioms
-from .design import inverse_design
+from .model import zoo
+from .core.checks import SpotCheckError
+from .model.correlator import Correlator
+from .core.laws import Cauchy, Density, Laplace, Normal, RandomSymbol, RandomVector, Uniform, UniformBall
+from .engine.expectation import DivergentExpectation, Expectation, expectation, is_exact, split_domain, with_domain
+from .numeric.kernels import NumericWarning
+from .sampling.montecarlo import MonteCarloEstimate, NetworkSampler, UnreliableErrorWarning, monte_carlo
+from .sampling.validation import ValidationReport, validate
+from .engine.gaussian import GaussianExpectation, pair_expectation
+from .analysis.nngp import DeepKernel, deep_kernels, empirical_ntk, gp_posterior, ntk, ntk_predict, sample_deep_mlp
+from .model.network import CostWarning, DerivationCost, Input, Network, TooExpensive, moebius, set_partitions
+from .core.vectors import Component, Dot, ScalarPoint, VectorSymbol, dot, expand_dot
+from .analysis.spectra import PowerSpectrum, power_spectrum
+from .analysis.symmetries import Verdict
+from .analysis.axioms import AxiomVerdict, OSReport, os_axioms
+from .analysis.design import inverse_design
 
 __version__ = "0.1.0"
 
@@ -97,5 +97,5 @@ def clear_cache() -> None:
     import sympy
 
     sympy.core.cache.clear_cache()
-    # the module, not the function nnsym.expectation that shadows it as a package attribute
-    importlib.import_module("nnsym.expectation")._scalar_transform_cached.cache_clear()
+    # the module, not the function nnsym.engine.expectation that shadows it as a package attribute
+    importlib.import_module("nnsym.engine.expectation")._scalar_transform_cached.cache_clear()

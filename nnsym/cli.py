@@ -41,7 +41,7 @@ SYMBOLIC_D_NUMERIC = 2  # dimension used for the numeric check when d is symboli
 def _zoo_module():
     import importlib
 
-    return importlib.import_module("nnsym.zoo")
+    return importlib.import_module("nnsym.model.zoo")
 
 
 def _is_builder(obj: Any) -> bool:

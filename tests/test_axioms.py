@@ -9,9 +9,9 @@ import sympy as sp
 from scipy import integrate
 
 import nnsym as ns
-from nnsym.axioms import cluster_limit, reflection_matrix
-from nnsym.symmetries import canonical
-from nnsym.vectors import Dot
+from nnsym.analysis.axioms import cluster_limit, reflection_matrix
+from nnsym.analysis.symmetries import canonical
+from nnsym.core.vectors import Dot
 
 N = sp.Symbol("N", positive=True, integer=True)
 sa, sb, m = sp.symbols("sigma_a sigma_b m", positive=True)

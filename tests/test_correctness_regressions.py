@@ -14,7 +14,8 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy import integrate
 
 import nnsym as ns
-from nnsym.vectors import VectorSymbol
+from nnsym.core.vectors import linear_coefficients
+from nnsym.core.vectors import VectorSymbol
 
 RNG = np.random.default_rng(20261203)
 
@@ -48,7 +49,7 @@ def test_cos_times_exp_of_one_gaussian_vector(d):
 
 
 def _vec(e, xv, yv, x, y):
-    c = ns.vectors.linear_coefficients(e)
+    c = linear_coefficients(e)
     return [float(c.get(x, 0)) * a + float(c.get(y, 0)) * b for a, b in zip(xv, yv)]
 
 

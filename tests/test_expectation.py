@@ -8,8 +8,8 @@ import sympy as sp
 from scipy.integrate import dblquad, quad
 
 import nnsym as ns
-from nnsym.expectation import expectation
-from nnsym.vectors import ScalarPoint, VectorSymbol
+from nnsym.engine.expectation import expectation
+from nnsym.core.vectors import ScalarPoint, VectorSymbol
 
 x, y = ScalarPoint("x"), ScalarPoint("y")
 GAUSS = lambda m, v: (lambda u: np.exp(-(u - m) ** 2 / (2 * v)) / np.sqrt(2 * np.pi * v))

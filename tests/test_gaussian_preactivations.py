@@ -662,14 +662,14 @@ def test_owen_reference_is_right():
     _corr(5), _corr(6), _corr(7),
 ], ids=["docstring", "random5", "random6", "random7"])
 def test_sign_moment_against_independent_integral(R):
-    from nnsym.gaussian import sign_moment
+    from nnsym.engine.gaussian import sign_moment
 
     assert abs(sign_moment(R) - orthant_sign_moment_4(R)) < 1e-8
 
 
 def test_sign_moment_strongly_correlated():
     """Correlations ~0.988 (the erf 4-point function at nearby points, sigma_W = 6): still 1e-8."""
-    from nnsym.gaussian import sign_moment
+    from nnsym.engine.gaussian import sign_moment
 
     x = np.array([1.0, 1.01, 1.02, 0.99])
     A = np.stack([6 * math.sqrt(2) * x, 2 * math.sqrt(2) * np.ones(4)], 1)

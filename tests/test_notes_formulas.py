@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 
 import nnsym as ns
-from nnsym.vectors import Dot, expand_dot
+from nnsym.core.vectors import Dot, expand_dot
 
 N, sa, sb, sc = sp.Symbol("N", positive=True, integer=True), *sp.symbols("sigma_a sigma_b sigma_c", positive=True)
 DSYM = sp.Symbol("d", positive=True, integer=True)

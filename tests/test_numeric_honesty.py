@@ -36,7 +36,7 @@ import nnsym as ns
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import independent as ind  # noqa: E402
-from nnsym.kernels import NumericWarning
+from nnsym.numeric.kernels import NumericWarning
 
 SW, SB = 1.3, 0.4
 REF_TOL = 1e-11  # accuracy of the adaptive-quadrature references below
@@ -433,7 +433,7 @@ def _ge(g, zs, mu, C):
 
 
 def _ge_correlator(g, zs, mu_fn, C_fn, n):
-    from nnsym.vectors import ScalarPoint
+    from nnsym.core.vectors import ScalarPoint
 
     pts = [ScalarPoint(f"x_{k + 1}") for k in range(n)]
     return ns.Correlator(_ge(g, zs, mu_fn(pts), C_fn(pts)), pts, 1)
@@ -538,7 +538,7 @@ def test_tilt_closed_form_relu_times_exp():
 
 # ----------------------------------------------------------------------------- 5. kinks of any activation
 def test_kink_points():
-    from nnsym.gaussian import kink_points
+    from nnsym.engine.gaussian import kink_points
 
     z = sp.Symbol("z", real=True)
     c = sp.Symbol("c", positive=True)
@@ -553,8 +553,8 @@ def test_kink_points():
 def test_pair_expectation_piecewise_polynomials():
     """Any piecewise polynomial with its kink at 0 has a closed pair expectation (Gaussian integration by
     parts); checked against quadrature."""
-    from nnsym.gaussian import pair_expectation
-    from nnsym.kernels import compile_kernel
+    from nnsym.engine.gaussian import pair_expectation
+    from nnsym.numeric.kernels import compile_kernel
 
     k11, k22 = sp.symbols("k11 k22", positive=True)
     k12 = sp.Symbol("k12", real=True)
@@ -590,7 +590,7 @@ def test_latex_of_kernels(make):
 
 
 def test_correlation_str_is_parenthesised():
-    from nnsym.gaussian import Correlation
+    from nnsym.engine.gaussian import Correlation
 
     a, b, c = sp.symbols("a b c", positive=True)
     e = 2 / Correlation(a, b, c) + Correlation(a, b, c) ** 2

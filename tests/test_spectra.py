@@ -13,9 +13,9 @@ import sympy as sp
 from scipy import integrate, special
 
 import nnsym as ns
-from nnsym.distributions import LambdaBessel, UniformBallLaw
-from nnsym.spectra import cos_layer, radial_fourier
-from nnsym.vectors import Dot, VectorSymbol
+from nnsym.core.laws import LambdaBessel, UniformBallLaw
+from nnsym.analysis.spectra import cos_layer, radial_fourier
+from nnsym.core.vectors import Dot, VectorSymbol
 
 N = sp.Symbol("N", positive=True, integer=True)
 sa, m, Lam = sp.symbols("sigma_a m Lambda", positive=True)
@@ -287,7 +287,7 @@ def test_example3_duality_equal_spectra(d):
     ref = v["sigma_a"] ** 2 / 2 * (2 * np.pi * D / v["sigma_b"] ** 2) ** (D / 2) * np.exp(
         -D * np.sum(P * P, -1) / (2 * v["sigma_b"] ** 2))
     np.testing.assert_allclose(Sc.evaluate(P, **v), ref, rtol=1e-12)
-    # and a numerical radial transform of the 2-point function (scipy, in nnsym.spectra.radial_fourier)
+    # and a numerical radial transform of the 2-point function (scipy, in nnsym.analysis.spectra.radial_fourier)
     for k in (0.0, 0.8):
         num = radial_fourier(lambda r: v["sigma_a"] ** 2 / 2 * np.exp(-v["sigma_b"] ** 2 * r**2 / (2 * D)), k, D)
         kv = np.zeros((1, D))

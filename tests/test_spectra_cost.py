@@ -14,7 +14,7 @@ import sympy as sp
 from scipy import integrate, stats
 
 import nnsym as ns
-from nnsym.networks import CostWarning, DerivationCost, TooExpensive
+from nnsym.model.network import CostWarning, DerivationCost, TooExpensive
 
 N = sp.Symbol("N", positive=True, integer=True)
 sa, L, s = sp.symbols("sigma_a L s", positive=True)

@@ -26,10 +26,10 @@ from typing import Iterable
 import sympy as sp
 from sympy.utilities.iterables import multiset_partitions
 
-from .correlators import Correlator
-from .distributions import RandomSymbol, RandomVector, is_random, random_atoms
-from .expectation import expectation, split_domain, with_domain
-from .vectors import ScalarPoint, VectorSymbol
+from ..model.correlator import Correlator
+from ..core.laws import RandomSymbol, RandomVector, is_random, random_atoms
+from ..engine.expectation import expectation, split_domain, with_domain
+from ..core.vectors import ScalarPoint, VectorSymbol
 
 __all__ = ["Input", "Network", "set_partitions", "moebius", "cumulant", "TooExpensive", "CostWarning",
            "DerivationCost"]
@@ -339,14 +339,14 @@ class Network:
             return out
 
     def power_spectrum(self, method: str = "auto") -> "PowerSpectrum":
-        r"""The power spectrum :math:`G(p) = \int d^dx\, e^{-ip\cdot x} G^{(2)}(x, 0)` (see :mod:`nnsym.spectra`):
+        r"""The power spectrum :math:`G(p) = \int d^dx\, e^{-ip\cdot x} G^{(2)}(x, 0)` (see :mod:`nnsym.analysis.spectra`):
         the delta-function rule for :math:`F(b)\cos(b\cdot x + c)` neurons, a Fourier transform otherwise.
 
         >>> from nnsym import zoo
         >>> zoo.cauchy_net().power_spectrum().method
         'delta rule'
         """
-        from .spectra import power_spectrum
+        from ..analysis.spectra import power_spectrum
 
         return power_spectrum(self, method=method)
 
@@ -364,7 +364,7 @@ class Network:
 def _check_scalar_neuron(neuron, input) -> None:
     """The neuron must be a scalar: vectors only inside scalar products (``Dot``) or components,
     and every vector of the input's dimension (a shape=3 weight cannot meet a point of R^2)."""
-    from .vectors import Component, Dot
+    from ..core.vectors import Component, Dot
 
     def bare(e):
         if isinstance(e, VectorSymbol):

@@ -36,11 +36,11 @@ from typing import Any, Mapping
 import numpy as np
 import sympy as sp
 
-from .distributions import RandomVector, numeric_value
-from .expectation import DivergentExpectation, growth_degree
-from .kernels import NumericWarning, as_points, as_values, check_values, compile_kernel
-from .networks import Network, _check_n, cumulant, width_sum_moment, with_bias
-from .vectors import ScalarPoint
+from ..core.laws import RandomVector, numeric_value
+from ..engine.expectation import DivergentExpectation, growth_degree
+from ..numeric.kernels import NumericWarning, as_points, as_values, check_values, compile_kernel
+from ..model.network import Network, _check_n, cumulant, width_sum_moment, with_bias
+from ..core.vectors import ScalarPoint
 
 __all__ = ["monte_carlo", "MonteCarloEstimate", "NetworkSampler", "UnreliableErrorWarning"]
 
@@ -341,7 +341,7 @@ def monte_carlo(
     chunks = [(s, min(nb, s + per_chunk)) for s in range(0, nb, per_chunk)]
     sums = np.empty((nb, (1 << n) + 2, P))
     if client is not None:
-        from .distributed import run_on_dask
+        from ..sampling.executors import run_on_dask
 
         for (s, e), part in zip(chunks, run_on_dask(client, plan, chunks, progress)):
             sums[s:e] = part
@@ -405,7 +405,7 @@ _MC_OPTIONS = ("connected", "samples", "seed", "method", "batches", "chunk_size"
 def check_value_names(net: Network, values, func: str, options=()) -> None:
     """Refuse value keywords that name no hyper-parameter of ``net`` (a misspelt option such as
     ``progres=True`` or ``sample=...`` must not be ignored in silence)."""
-    from .correlators import unknown_value_names
+    from ..model.correlator import unknown_value_names
 
     known = sorted({h.name for h in net.hyperparameters} | ({net.dim.name} if net.dim.is_Symbol else set()))
     unknown = unknown_value_names(values, known)
@@ -527,9 +527,9 @@ def _exact_second_moment(net, n, Xf, values, seconds: float = 2.0):
             return None  # no time limit outside the main thread: do not risk a long derivation
         corr = None
         try:
-            from .checks import time_limit
-            from .correlators import Correlator
-            from .expectation import is_exact
+            from ..core.checks import time_limit
+            from ..model.correlator import Correlator
+            from ..engine.expectation import is_exact
 
             pts = net.points(n)
             with warnings.catch_warnings():
@@ -555,7 +555,7 @@ def _exact_second_moment(net, n, Xf, values, seconds: float = 2.0):
 
 def _z2_symmetric(net: Network) -> bool:
     r"""phi -> -phi symmetry: an even readout independent of the neuron (and an even bias or none)."""
-    from .distributions import random_atoms
+    from ..core.laws import random_atoms
 
     a = net.readout
     return (a.law.is_even and a not in random_atoms(net.neuron) and a not in net.shared

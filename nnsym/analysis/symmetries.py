@@ -37,12 +37,12 @@ from typing import TYPE_CHECKING, Mapping
 import numpy as np
 import sympy as sp
 
-from .distributions import NormalLaw, RandomVector, UniformBallLaw, is_random, random_atoms
-from .expectation import Expectation
-from .vectors import Component, Dot, ScalarPoint, VectorSymbol, expand_dot, vector_atoms
+from ..core.laws import NormalLaw, RandomVector, UniformBallLaw, is_random, random_atoms
+from ..engine.expectation import Expectation
+from ..core.vectors import Component, Dot, ScalarPoint, VectorSymbol, expand_dot, vector_atoms
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .networks import Network
+    from ..model.network import Network
 
 __all__ = [
     "Verdict",
@@ -130,7 +130,7 @@ def _same(a, b) -> bool:
 
 
 def _unpack(obj, points=None, dim=None):
-    from .correlators import Correlator
+    from ..model.correlator import Correlator
 
     if isinstance(obj, Correlator):
         return obj.expr, obj.points, obj.dim, obj.network
@@ -141,7 +141,7 @@ def _unpack(obj, points=None, dim=None):
 
 def _evaluate(expr, points, dim, X, values) -> tuple[np.ndarray, float]:
     """Values at X (P, n, D) and an absolute error estimate (0 for closed forms)."""
-    from .kernels import NumericWarning, evaluate
+    from ..numeric.kernels import NumericWarning, evaluate
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", NumericWarning)
@@ -183,8 +183,8 @@ def _compare(f0, f1, err, exact: bool):
 
 # ----------------------------------------------------------------------------- translations
 def _cos_layer_or_none(net):
-    """The F(b) cos(b.x + c) structure of ``net`` (see :func:`nnsym.spectra.cos_layer`), or None."""
-    from .spectra import NotACosLayer, cos_layer
+    """The F(b) cos(b.x + c) structure of ``net`` (see :func:`nnsym.analysis.spectra.cos_layer`), or None."""
+    from ..analysis.spectra import NotACosLayer, cos_layer
 
     if net is None:
         return None
@@ -373,7 +373,7 @@ def z2_symmetry(net: "Network", n_max: int = 3) -> Verdict:
     >>> z2_symmetry(ns.zoo.cos_net(2)).holds
     True
     """
-    from .networks import Network
+    from ..model.network import Network
 
     if not isinstance(net, Network):
         raise TypeError(f"z2_symmetry needs an nnsym.Network, got {type(net).__name__}")

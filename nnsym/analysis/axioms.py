@@ -8,7 +8,7 @@ r"""The Osterwalder-Schrader axioms E0-E4 for a network's correlators.
   each exponential of :math:`G^{(2)}, G^{(4)}_c` is checked for a positive direction of
   its quadratic form in the points (Gaussian growth, confirmed numerically).
 * **E1 Euclidean invariance** (``euclidean_invariance``): translation and rotation
-  verdicts of :mod:`nnsym.symmetries` for :math:`G^{(2)}` and :math:`G^{(4)}_c`.
+  verdicts of :mod:`nnsym.analysis.symmetries` for :math:`G^{(2)}` and :math:`G^{(4)}_c`.
 * **E2 reflection positivity** (``reflection_positivity``) of the 2-point function:
   from the spectral representation
   :math:`\rho(\vec p,\tau)=\int\frac{dp_0}{2\pi}e^{ip_0\tau}G(p)` when :math:`G(p)` is known
@@ -48,16 +48,16 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 import sympy as sp
 
-from .distributions import (DensityLaw, LambdaBessel, RandomVector, UniformBallLaw, UniformLaw,
+from ..core.laws import (DensityLaw, LambdaBessel, RandomVector, UniformBallLaw, UniformLaw,
                             random_atoms)
-from .expectation import DivergentExpectation, Expectation, affine
-from .symmetries import (Verdict, _evaluate, _numeric_values, _test_dim, canonical, default_values,
+from ..engine.expectation import DivergentExpectation, Expectation, affine
+from ..analysis.symmetries import (Verdict, _evaluate, _numeric_values, _test_dim, canonical, default_values,
                          is_permutation_symmetric, is_rotation_invariant, is_translation_invariant)
-from .vectors import Dot, ScalarPoint, VectorSymbol, expand_dot, vector_atoms
+from ..core.vectors import Dot, ScalarPoint, VectorSymbol, expand_dot, vector_atoms
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .correlators import Correlator
-    from .networks import Network
+    from ..model.correlator import Correlator
+    from ..model.network import Network
 
 __all__ = ["os_axioms", "OSReport", "AxiomVerdict", "cluster_limit", "ClusterLimit", "reflection_matrix"]
 
@@ -243,7 +243,7 @@ def _bounded_neuron(net, vals) -> Verdict | None:
         D = _test_dim(net.dim, vals)
         draws = {p: (p.law.sample(rng, (2000, D), vals) if isinstance(p, RandomVector) else
                      p.law.sample(rng, 2000, vals)) for p in rnd}
-        from .kernels import compile_kernel
+        from ..numeric.kernels import compile_kernel
 
         hyper = sorted(F.free_symbols - rnd - ({net.dim} if not net.dim.is_Integer else set()), key=str)
         fn = compile_kernel(sorted(rnd, key=str) + hyper, F)
@@ -703,7 +703,7 @@ def _rho_numeric(S, vals, D, k: float, taus):
     sup = math.sqrt(support**2 - k**2) if support is not None and support > k else (0.0 if support is not None else None)
     if sup == 0.0:
         return np.zeros(len(taus))
-    from .spectra import radial_fourier
+    from ..analysis.spectra import radial_fourier
 
     return np.array([radial_fourier(g, t, 1, br, sup) / (2 * math.pi) for t in taus])
 
@@ -736,7 +736,7 @@ def _spectral_rp(S, vals, D) -> Verdict:
                 f"spoils RP (it is restored only as the cutoff goes to infinity). Numerically, at p = 0 and {vals}: "
                 f"min rho = {rho[j]:.4g} at tau = {taus[j]:.4g} (rho(0) = {rho[0]:.4g})"),
                 "symbolic+numeric", {"rho_min": float(rho[j]), "tau_at_min": float(taus[j])})
-    from .checks import time_limit
+    from ..core.checks import time_limit
 
     integrand = sp.cos(p0 * tau) * f.subs(u, p0**2 + (k**2 if spatial else 0)) / sp.pi
     rho = None
@@ -889,8 +889,8 @@ def os_axioms(net: "Network", N: Any = None, values: Mapping | None = None, seed
     >>> rep.reflection_positivity.holds, rep.permutation_symmetry.holds
     (False, True)
     """
-    from .networks import Network
-    from .spectra import power_spectrum
+    from ..model.network import Network
+    from ..analysis.spectra import power_spectrum
 
     if not isinstance(net, Network):
         raise TypeError(f"os_axioms needs an nnsym.Network, got {type(net).__name__}")

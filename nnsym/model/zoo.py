@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .distributions import Normal, Uniform
-from .networks import Input, Network
+from ..core.laws import Normal, Uniform
+from ..model.network import Input, Network
 
 __all__ = ["cos_net", "gauss_net", "erf_net", "relu_net", "symbols"]
 
@@ -110,7 +110,7 @@ def free_scalar(d=sp.Symbol("d", positive=True, integer=True)) -> Network:
     >>> free_scalar(3).neuron
     cos(c + Dot(b, x))/sqrt(m**2 + Dot(b, b))
     """
-    from .distributions import UniformBall
+    from ..core.laws import UniformBall
 
     d = _dim(d)
     N, sa, _, _ = symbols()
@@ -132,7 +132,7 @@ def cauchy_net() -> Network:
     >>> cauchy_net().correlator(2).expr
     sigma_a**2*exp(-m*Abs(x_1 - x_2))/2
     """
-    from .distributions import Cauchy
+    from ..core.laws import Cauchy
 
     N, sa, _, _ = symbols()
     m = sp.Symbol("m", positive=True)

@@ -4,7 +4,7 @@ elimination) and evaluated on arrays of point sets.
 Array conventions: ``X`` has shape ``(..., n, d)``; inside a kernel a vector
 point is an array ``(P, d)`` and a scalar an array ``(P,)``;
 :math:`u\cdot v` is ``sum(u*v, axis=-1)``. Unevaluated
-:class:`~nnsym.expectation.Expectation` factors are integrated by a tensor
+:class:`~nnsym.engine.expectation.Expectation` factors are integrated by a tensor
 product of each law's Gauss rule (Gauss-Hermite for Gaussians, ...), and the
 result says it is numeric.
 """
@@ -18,9 +18,9 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import SciPyPrinter
 
-from .distributions import RandomVector
-from .expectation import DivergentExpectation, Expectation, split_domain
-from .vectors import ScalarPoint, VectorSymbol
+from ..core.laws import RandomVector
+from ..engine.expectation import DivergentExpectation, Expectation, split_domain
+from ..core.vectors import ScalarPoint, VectorSymbol
 
 __all__ = ["compile_kernel", "evaluate", "NumericWarning", "check_values", "as_value", "as_values", "as_points"]
 
@@ -391,7 +391,7 @@ def evaluate(expr, points, dim, X, values: Mapping, cache: dict) -> np.ndarray:
         cache[key] = (compile_kernel(list(points) + ones + dummies + hyper + ([dsym] if dsym is not None else []), body), dummies)
     fn, dums = cache[key]
 
-    from .gaussian import GaussianExpectation, gaussian_numeric  # (gaussian imports kernels)
+    from ..engine.gaussian import GaussianExpectation, gaussian_numeric  # (gaussian imports kernels)
 
     evals = []
     for E in expectations:

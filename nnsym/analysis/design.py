@@ -1,6 +1,6 @@
 r"""Inverse design: a network :math:`h = F(b)\cos(b\cdot x + c)` with a prescribed power spectrum.
 
-The delta-function rule (see :mod:`nnsym.spectra`) with :math:`a\sim\mathcal N(0,\sigma_a^2/N)` gives
+The delta-function rule (see :mod:`nnsym.analysis.spectra`) with :math:`a\sim\mathcal N(0,\sigma_a^2/N)` gives
 
 .. math:: G(p) = \frac{\sigma_a^2(2\pi)^d}{4}\big[P(p)F(p)^2 + P(-p)F(-p)^2\big],
 
@@ -30,9 +30,9 @@ from typing import Any, Mapping
 import numpy as np
 import sympy as sp
 
-from .distributions import Density, Normal, RandomSymbol, RandomVector, Uniform, UniformBall
-from .networks import Input, Network
-from .vectors import Dot, VectorSymbol, expand_dot
+from ..core.laws import Density, Normal, RandomSymbol, RandomVector, Uniform, UniformBall
+from ..model.network import Input, Network
+from ..core.vectors import Dot, VectorSymbol, expand_dot
 
 __all__ = ["inverse_design"]
 
@@ -57,7 +57,7 @@ def _radial_target(target, p, d):
 
 def _check_nonnegative(S, k, values, cutoff):
     syms = (S.free_symbols | (sp.sympify(cutoff).free_symbols if cutoff is not None else set())) - {k}
-    from .symmetries import default_values
+    from ..analysis.symmetries import default_values
 
     vals = default_values(syms)
     vals.update(values or {})
@@ -79,7 +79,7 @@ def _check_integrable(S, k, d: int, values, upper=None):
 
     from scipy import integrate
 
-    from .symmetries import default_values
+    from ..analysis.symmetries import default_values
 
     syms = (S.free_symbols | (sp.sympify(upper).free_symbols if upper is not None else set())) - {k}
     vals = default_values(syms)
@@ -112,7 +112,7 @@ def _warn_if_fourth_moment_diverges(PF4, b, d: int, values):
 
     from scipy import integrate
 
-    from .symmetries import default_values
+    from ..analysis.symmetries import default_values
 
     k = sp.Symbol("k_", positive=True)
     e = expand_dot(PF4).xreplace({Dot(b, b): k**2}) if isinstance(b, RandomVector) else PF4.subs(b, k)
@@ -157,7 +157,7 @@ def inverse_design(target: sp.Expr, p: sp.Symbol, d: int | sp.Symbol = 1, cutoff
     >>> ns.power_spectrum(net).expr
     Piecewise((1/(m**2 + Dot(p, p)), Lambda**2 >= Dot(p, p)), (0, True))
     """
-    from .zoo import symbols
+    from ..model.zoo import symbols
 
     if strategy not in ("amplitude", "density"):
         raise ValueError(f"strategy must be 'amplitude' or 'density', got {strategy!r}")
@@ -213,7 +213,7 @@ def inverse_design(target: sp.Expr, p: sp.Symbol, d: int | sp.Symbol = 1, cutoff
             raise TypeError(f"frequency must be a parameter (e.g. ns.Normal('b', 0, 1, shape=d)), got {b!r}")
         if (d == 1) != isinstance(b, RandomSymbol) or (isinstance(b, RandomVector) and b.dim != d):
             raise ValueError(f"the frequency {b} does not match the dimension d = {d}")
-        from .spectra import CosLayer
+        from ..analysis.spectra import CosLayer
 
         probe = CosLayer(None, sp.S.One, b, sp.S.One, c, sp.S.One)
         u = VectorSymbol("u_", d) if isinstance(b, RandomVector) else sp.Symbol("u_", real=True)

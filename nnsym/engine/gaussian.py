@@ -33,7 +33,7 @@ read off the parameters (for :math:`z = W\cdot x + b`:
 Polynomials (and Hermite polynomials) of :math:`z` never reach this module:
 the engine expands them and applies Isserlis/Wick through the Gaussian moments.
 Everything else becomes a :class:`GaussianExpectation` (marked numeric), evaluated with a stated
-error (the ``.error`` of the :class:`~nnsym.kernels.NumericWarning`) that bounds the true one:
+error (the ``.error`` of the :class:`~nnsym.numeric.kernels.NumericWarning`) that bounds the true one:
 
 * products of erf, sign and Heaviside at zero mean (e.g. the 4-point moment of erf neurons):
   orthant moments (:func:`sign_moment`, accurate to ~1e-12);
@@ -55,9 +55,9 @@ import numpy as np
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 
-from .distributions import NormalLaw, RandomSymbol, random_atoms
-from .expectation import Expectation
-from .vectors import Dot, ScalarPoint, VectorSymbol
+from ..core.laws import NormalLaw, RandomSymbol, random_atoms
+from ..engine.expectation import Expectation
+from ..core.vectors import Dot, ScalarPoint, VectorSymbol
 
 __all__ = ["GaussianExpectation", "preactivation_expectation", "arccos_J", "rewrite_rectifiers",
            "pair_expectation", "sign_moment", "kink_points", "gauss1_kinked", "gauss2_kinked"]
@@ -702,7 +702,7 @@ def pair_expectation(f, k11, k12, k22):
 
 def _moments(aff):
     """Mean vector and covariance matrix of the affine forms."""
-    from .expectation import ones_vector
+    from ..engine.expectation import ones_vector
 
     mu = []
     for a in aff:
@@ -1202,7 +1202,7 @@ def _orthant_value(kinds, C, n):
 
 def gaussian_numeric(E: GaussianExpectation, points, Xf, values, dsym=None, max_nodes: int = 200_000):
     """Gauss-Hermite quadrature of ``E`` at every point set; returns values and an error estimate."""
-    from .kernels import _ones_symbols, _point_arrays, check_values, compile_kernel
+    from ..numeric.kernels import _ones_symbols, _point_arrays, check_values, compile_kernel
 
     zs = list(E.variables)
     m = len(zs)

@@ -10,7 +10,7 @@ Vectors may be combined linearly with scalar coefficients (``x_1 - x_2`` is a
 vector); a scalar expression only ever contains vectors inside ``Dot`` or
 ``Component``.
 
->>> from nnsym.vectors import VectorSymbol, Dot
+>>> from nnsym.core.vectors import VectorSymbol, Dot
 >>> x1, x2 = VectorSymbol("x_1", 3), VectorSymbol("x_2", 3)
 >>> Dot(x2 - x1, x2 - x1) == Dot(x1 - x2, x1 - x2)     # sign is canonical
 True

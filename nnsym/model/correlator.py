@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from .expectation import is_exact
-from .kernels import evaluate as _evaluate
+from ..engine.expectation import is_exact
+from ..numeric.kernels import evaluate as _evaluate
 
 __all__ = ["Correlator"]
 
@@ -99,7 +99,7 @@ class Correlator:
         """
         self._check_value_names(values)
         if self.network is not None:  # values for symbols that cancelled out must still be valid
-            from .kernels import check_values
+            from ..numeric.kernels import check_values
 
             known = [h for h in self.network.hyperparameters if h.name in values]
             check_values(known, values, "evaluate")
@@ -110,7 +110,7 @@ class Correlator:
         network it came from (values shared by several correlators of one network) and ``d``.
         Any other keyword is refused (``TypeError``) as a misspelling."""
         names = {s.name for s in self.free_parameters if not isinstance(s, sp.Dummy)}
-        from .distributions import random_atoms
+        from ..core.laws import random_atoms
 
         for p in random_atoms(self.expr):  # laws inside unevaluated expectations, e.g. Uniform(-L, L)
             names.discard(p.name)  # a random parameter takes no value
@@ -135,24 +135,24 @@ class Correlator:
 
     # ------------------------------------------------------------------ symmetries (issue 4)
     def is_translation_invariant(self, **values) -> "Verdict":
-        r"""Verdict on :math:`G(x_1+a,\dots,x_n+a) = G(x_1,\dots,x_n)` (see :mod:`nnsym.symmetries`);
+        r"""Verdict on :math:`G(x_1+a,\dots,x_n+a) = G(x_1,\dots,x_n)` (see :mod:`nnsym.analysis.symmetries`);
         ``.holds`` is True / False / None, ``.evidence`` says why. Values (by name) for numeric checks.
 
         >>> import nnsym as ns
         >>> ns.zoo.cos_net(2).correlator(4, connected=True).is_translation_invariant().holds
         True
         """
-        from .symmetries import is_translation_invariant
+        from ..analysis.symmetries import is_translation_invariant
 
         return is_translation_invariant(self, values)
 
     def is_rotation_invariant(self, **values) -> "Verdict":
-        r"""Verdict on :math:`G(Rx_1,\dots,Rx_n) = G(x_1,\dots,x_n)`, :math:`R\in SO(d)` (see :mod:`nnsym.symmetries`).
+        r"""Verdict on :math:`G(Rx_1,\dots,Rx_n) = G(x_1,\dots,x_n)`, :math:`R\in SO(d)` (see :mod:`nnsym.analysis.symmetries`).
 
         >>> import nnsym as ns
         >>> ns.zoo.gauss_net(3).correlator(2).is_rotation_invariant().method
         'symbolic'
         """
-        from .symmetries import is_rotation_invariant
+        from ..analysis.symmetries import is_rotation_invariant
 
         return is_rotation_invariant(self, values)

@@ -28,7 +28,7 @@ import numpy as np
 import sympy as sp
 from sympy.stats import crv_types
 
-from .vectors import Component, Dot, VectorSymbol
+from ..core.vectors import Component, Dot, VectorSymbol
 
 __all__ = [
     "Law",
@@ -379,7 +379,7 @@ class DensityLaw(Law):
 
     Its moments and characteristic function are integrated by sympy; each
     closed form is checked against numerical quadrature before it is used
-    (see :func:`nnsym.checks.spot_check`). If sympy cannot do the transform,
+    (see :func:`nnsym.core.checks.spot_check`). If sympy cannot do the transform,
     expectations involving this law are evaluated numerically.
     """
 
@@ -407,7 +407,7 @@ class DensityLaw(Law):
         super().__init__(self.density, lo, hi)
         self._cf_cache: dict = {}
         self._mom_cache: dict = {}
-        from .checks import spot_check
+        from ..core.checks import spot_check
 
         # the normalisation itself is checked numerically
         spot_check(self.Z, lambda vals: _quad_1d(raw, t, lo, hi, vals), f"normalisation of {pdf}",
@@ -449,7 +449,7 @@ class DensityLaw(Law):
             pieces += [(-t, lo, 0 if (hi.is_finite is not True or hi > 0) else hi)] if lo.is_finite is not True else []
             verdict = True
             try:
-                from .checks import time_limit
+                from ..core.checks import time_limit
 
                 for sgn, a, b in pieces:
                     with time_limit(10):
@@ -472,7 +472,7 @@ class DensityLaw(Law):
             if m.has(sp.Integral) or m.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
                 raise ValueError(f"{self}: the moment of order {k} is not finite (or not integrable by sympy): {m}")
             m = sp.simplify(m)
-            from .checks import spot_check
+            from ..core.checks import spot_check
 
             spot_check(m, lambda vals: _quad_1d(t**k * self.density, t, lo, hi, vals), f"moment {k} of {self}")
             self._mom_cache[k] = m
@@ -488,7 +488,7 @@ class DensityLaw(Law):
         t, (lo, hi) = self._t, self.support
         res = None
         try:
-            from .checks import spot_check, time_limit
+            from ..core.checks import spot_check, time_limit
 
             with time_limit(20):
                 r = sp.integrate(kernel * self.density, (t, lo, hi), conds="none")
@@ -562,7 +562,7 @@ class DensityLaw(Law):
                     rates.append(sp.oo)
                     continue
                 try:
-                    from .checks import time_limit
+                    from ..core.checks import time_limit
 
                     with time_limit(20):
                         lim = sp.limit(sp.log(self.density) / t, t, sign * sp.oo)
@@ -672,7 +672,7 @@ def _check_density_sign(raw, t, lo, hi, pdf, var) -> None:
     sign = raw.subs(t, param).is_nonnegative if raw.has(t) else raw.is_nonnegative
     if sign:
         return
-    from .checks import random_values
+    from ..core.checks import random_values
 
     hyper = sorted(raw.free_symbols - {t}, key=sp.default_sort_key)
     found = []
@@ -774,7 +774,7 @@ class RandomVector(_LawInterface, VectorSymbol):
         return self.dim
 
     def dot(self, other):
-        from .vectors import dot
+        from ..core.vectors import dot
 
         return dot(self, other)
 
@@ -1108,7 +1108,7 @@ class UniformBallLaw(Law):
     (the characteristic function is :class:`LambdaBessel`, equal to 1 at ``k = 0``).
 
     >>> import sympy as sp
-    >>> from nnsym.vectors import VectorSymbol
+    >>> from nnsym.core.vectors import VectorSymbol
     >>> law = UniformBallLaw(2, 3); k = VectorSymbol("k", 3)
     >>> law.characteristic_function(k)
     LambdaBessel(3/2, 4*Dot(k, k))
@@ -1149,7 +1149,7 @@ class UniformBallLaw(Law):
 
     def _sq(self, v):
         v = sp.sympify(v)
-        from .vectors import vector_atoms
+        from ..core.vectors import vector_atoms
 
         return Dot(v, v) if vector_atoms(v) else v**2
 

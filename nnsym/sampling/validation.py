@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
-from .kernels import as_points
-from .montecarlo import MonteCarloEstimate, check_value_names, monte_carlo
-from .networks import Network
+from ..numeric.kernels import as_points
+from ..sampling.montecarlo import MonteCarloEstimate, check_value_names, monte_carlo
+from ..model.network import Network
 
 __all__ = ["validate", "ValidationReport"]
 

@@ -49,13 +49,13 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 import sympy as sp
 
-from .distributions import NormalLaw, RandomSymbol, RandomVector, UniformLaw, random_atoms
-from .expectation import affine, expectation, is_exact, ones_vector
-from .vectors import Component, Dot, ScalarPoint, VectorSymbol, expand_dot, linear_coefficients, vector_atoms
+from ..core.laws import NormalLaw, RandomSymbol, RandomVector, UniformLaw, random_atoms
+from ..engine.expectation import affine, expectation, is_exact, ones_vector
+from ..core.vectors import Component, Dot, ScalarPoint, VectorSymbol, expand_dot, linear_coefficients, vector_atoms
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .correlators import Correlator
-    from .networks import Network
+    from ..model.correlator import Correlator
+    from ..model.network import Network
 
 __all__ = [
     "PowerSpectrum",
@@ -161,7 +161,7 @@ def cos_layer(net: "Network") -> CosLayer:
     >>> L = cos_layer(ns.zoo.free_scalar(3)); L.F, L.freq, L.phase
     (1/sqrt(m**2 + Dot(b, b)), b, c)
     """
-    from .networks import Network
+    from ..model.network import Network
 
     if not isinstance(net, Network):
         raise TypeError(f"cos_layer needs an nnsym.Network, got {type(net).__name__}")
@@ -391,7 +391,7 @@ class PowerSpectrum:
 
         Hyper-parameters by name. A numeric spectrum is integrated here (``NumericWarning``).
         """
-        from .kernels import NumericWarning, evaluate as _evaluate
+        from ..numeric.kernels import NumericWarning, evaluate as _evaluate
 
         P = self._momenta(P)
         if self.method != "numeric":
@@ -416,7 +416,7 @@ class PowerSpectrum:
         r"""Numerical inverse transform :math:`G^{(2)}(x,y) = \int\frac{d^dp}{(2\pi)^d}e^{ip\cdot(x-y)}G(p)`
         at point pairs ``X`` of shape ``(..., 2, d)`` (isotropic spectra; numeric, marked by a warning).
         The zero mode adds :math:`c_0`."""
-        from .kernels import NumericWarning
+        from ..numeric.kernels import NumericWarning
 
         X = np.asarray(X, dtype=float)
         if X.ndim < 2 or X.shape[-2] != 2:
@@ -551,8 +551,8 @@ def _position_profile(G):
 
 
 def _fourier_route(G, p, allow_numeric=True, time_limit_s: float = 30) -> PowerSpectrum:
-    from .checks import random_values, time_limit
-    from .symmetries import is_translation_invariant
+    from ..core.checks import random_values, time_limit
+    from ..analysis.symmetries import is_translation_invariant
 
     if G.n != 2:
         raise ValueError(f"a power spectrum needs a 2-point function, got a {G.n}-point function")
@@ -630,7 +630,7 @@ def _numeric_correlator_route(G, p) -> PowerSpectrum:
     ``evaluate`` then integrates :math:`g(r) = G^{(2)}(r e_1, 0)` (itself by the correlator's
     quadrature) against the radial kernel; see :func:`_numeric_transform`. In d >= 2 the
     2-point function must be isotropic."""
-    from .symmetries import is_rotation_invariant
+    from ..analysis.symmetries import is_rotation_invariant
 
     d = sp.sympify(G.dim)
     g, x = _position_profile(G)
@@ -653,8 +653,8 @@ class _Profile:
     once and frozen as numbers (with their error); the rest is evaluated batch by batch."""
 
     def __init__(self, G, D: int, values):
-        from .expectation import Expectation
-        from .symmetries import _evaluate
+        from ..engine.expectation import Expectation
+        from ..analysis.symmetries import _evaluate
 
         self.G, self.D = G, D
         self.values = dict(values)
@@ -673,7 +673,7 @@ class _Profile:
 
     def _size(self, c, X) -> float:
         """max |c| at the point sets X (c a coefficient of an expectation in G)."""
-        from .symmetries import _evaluate
+        from ..analysis.symmetries import _evaluate
 
         c = sp.sympify(c)
         if not c.free_symbols - {s for s in c.free_symbols if s.name in self.values}:
@@ -684,8 +684,8 @@ class _Profile:
     def __call__(self, r) -> tuple[np.ndarray, float]:
         """g at the radii ``r`` and an absolute error bound for the batch (the expectations'
         quadrature errors times the size of their coefficients in G)."""
-        from .expectation import Expectation
-        from .symmetries import _evaluate
+        from ..engine.expectation import Expectation
+        from ..analysis.symmetries import _evaluate
 
         r = np.asarray(r, dtype=float)
         X = np.zeros(r.shape + (2, self.D))
@@ -812,8 +812,8 @@ def power_spectrum(obj: "Network | Correlator", method: str = "auto", momentum: 
     >>> ns.power_spectrum(ns.zoo.gauss_net(2)).method        # not a cos layer: Hankel transform of G^(2)
     'hankel (sympy)'
     """
-    from .correlators import Correlator
-    from .networks import Network
+    from ..model.correlator import Correlator
+    from ..model.network import Network
 
     if method not in ("auto", "delta", "fourier"):
         raise ValueError(f"method must be 'auto', 'delta' or 'fourier', got {method!r}")

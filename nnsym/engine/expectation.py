@@ -17,7 +17,7 @@ small function below:
    with :math:`v` a linear combination of the points, kept as such.
 4. **Gaussian pre-activations** -- functions of affine forms in Gaussian
    parameters (erf, ReLU, ...) become integrals over the Gaussian vector of the
-   forms, with closed forms where they exist (:mod:`nnsym.gaussian`).
+   forms, with closed forms where they exist (:mod:`nnsym.engine.gaussian`).
 5. **Fallback** -- a group containing a factor none of the rules know (e.g.
    ``tanh`` of a non-Gaussian parameter) becomes an explicit :class:`Expectation`, which
    :meth:`nnsym.Correlator.evaluate` integrates numerically (and marks so).
@@ -40,9 +40,9 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .exceptions import DivergentExpectation
-from .distributions import NormalLaw, RandomSymbol, RandomVector, random_atoms
-from .vectors import Component, Dot, VectorSymbol, expand_dot, nice_quadratic
+from ..errors import DivergentExpectation
+from ..core.laws import NormalLaw, RandomSymbol, RandomVector, random_atoms
+from ..core.vectors import Component, Dot, VectorSymbol, expand_dot, nice_quadratic
 
 __all__ = ["expectation", "Expectation", "DivergentExpectation", "ones_vector", "is_exact", "with_domain", "split_domain", "growth_degree"]
 
@@ -477,7 +477,7 @@ def _term_expectation(term) -> sp.Expr:
             except NotImplementedError:
                 pass
         else:  # functions of affine forms in Gaussian parameters: an integral over pre-activations
-            from .gaussian import preactivation_expectation
+            from ..engine.gaussian import preactivation_expectation
 
             r = preactivation_expectation([f for f in t.factors if random_atoms(f) & group], group, affine)
             if r is not None:
@@ -632,7 +632,7 @@ def expectation(expr, over=None) -> sp.Expr:
     if degenerate:  # a point mass (variance 0) is a constant: E[f(theta)] = f(mean)
         return expectation(expr.xreplace(degenerate))
     if expr.has(sp.Heaviside):
-        from .gaussian import rewrite_rectifiers
+        from ..engine.gaussian import rewrite_rectifiers
 
         expr = rewrite_rectifiers(expr)
     # powers of sums with parameters, e.g. (w x + b)^3 of a Hermite neuron, are multiplied out

@@ -16,7 +16,7 @@ def run_on_dask(client, plan, chunks, progress: bool = False) -> list:
         from distributed import Client, progress as dask_progress
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
         raise ImportError("client= needs dask.distributed: pip install 'nnsym[dask]'") from exc
-    from .montecarlo import _run_blocks
+    from ..sampling.montecarlo import _run_blocks
 
     own = isinstance(client, str)
     if own:

@@ -10,7 +10,7 @@ r"""Infinite-width kernels (NNGP, NTK), the NTK of a single-layer network, and k
 
 and (NTK parameterisation, Jacot et al.)
 :math:`\Theta^{1} = K^{1}`, :math:`\Theta^{l+1} = K^{l+1} + \sigma_W^2\,\Theta^{l}\,E[f'(u)f'(v)]`.
-The pair expectations are the engine's closed forms (:func:`nnsym.gaussian.pair_expectation`):
+The pair expectations are the engine's closed forms (:func:`nnsym.engine.gaussian.pair_expectation`):
 they compose symbolically for ReLU, erf, sign, Heaviside and every activation that is piecewise
 polynomial with its kink at 0 (Abs, leaky ReLU, ...); otherwise the recursion runs numerically
 (two-dimensional Gauss-Legendre panels per layer, split at the activation's kinks) and the kernel
@@ -32,14 +32,14 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
-from .correlators import Correlator
-from .distributions import RandomSymbol
-from .expectation import expectation
-from .exceptions import DivergentExpectation
-from .gaussian import _N_HI, _N_LO, gauss1_kinked, gauss2_kinked, kink_points, pair_expectation
-from .kernels import NumericWarning, compile_kernel
-from .networks import Input, Network
-from .vectors import Dot, ScalarPoint, VectorSymbol, expand_dot
+from ..model.correlator import Correlator
+from ..core.laws import RandomSymbol
+from ..engine.expectation import expectation
+from ..errors import DivergentExpectation
+from ..engine.gaussian import _N_HI, _N_LO, gauss1_kinked, gauss2_kinked, kink_points, pair_expectation
+from ..numeric.kernels import NumericWarning, compile_kernel
+from ..model.network import Input, Network
+from ..core.vectors import Dot, ScalarPoint, VectorSymbol, expand_dot
 
 __all__ = ["DeepKernel", "deep_kernels", "ntk", "empirical_ntk", "ntk_predict", "gp_posterior", "sample_deep_mlp"]
 
@@ -58,12 +58,12 @@ class DeepKernel:
     ``.nngp`` and ``.ntk`` are :class:`~nnsym.Correlator` objects in two points
     when the recursion composes in closed form (``.symbolic`` is True); ``.evaluate_nngp``
     and ``.evaluate_ntk`` work in both cases (numeric recursion otherwise, with a
-    :class:`~nnsym.kernels.NumericWarning` whose ``.error`` bounds the error). Closed forms: the
+    :class:`~nnsym.numeric.kernels.NumericWarning` whose ``.error`` bounds the error). Closed forms: the
     engine's table (ReLU, erf, rectified monomials, sign, Heaviside) and every activation that is
     piecewise polynomial with its kink at 0 (Abs, leaky ReLU ``Max(a z, z)``, ``Min(0, z)``, a
-    Piecewise of such), through :func:`nnsym.gaussian.pair_expectation`. The numeric recursion
+    Piecewise of such), through :func:`nnsym.engine.gaussian.pair_expectation`. The numeric recursion
     splits its panels at the kinks of the activation, wherever they are
-    (:func:`nnsym.gaussian.kink_points`). When :math:`f'` is a distribution (sign, Heaviside: a
+    (:func:`nnsym.engine.gaussian.kink_points`). When :math:`f'` is a distribution (sign, Heaviside: a
     Dirac delta) the NTK does not exist and asking for it raises
     :class:`~nnsym.DivergentExpectation`; the NNGP is still there.
 
@@ -148,7 +148,7 @@ class DeepKernel:
 
     # ------------------------------------------------------------------ numeric recursion
     def _numeric(self, X, values, which, with_error: bool = False):
-        """The recursion with kink-split Gauss-Legendre panels (:func:`nnsym.gaussian.gauss2_kinked`),
+        """The recursion with kink-split Gauss-Legendre panels (:func:`nnsym.engine.gaussian.gauss2_kinked`),
         run with 10 and 7 nodes per panel; the difference is the stated error."""
         if which == "ntk":
             self._refuse_divergent_ntk()
@@ -291,7 +291,7 @@ def ntk(net: Network) -> Correlator:
     expr = net.width * expectation(total)
     if net.bias is not None:
         expr += 1
-    from .networks import _tidy
+    from ..model.network import _tidy
 
     return Correlator(_tidy(expr), (x1, x2), net.dim, name="Theta", network=net)
 
@@ -299,7 +299,7 @@ def ntk(net: Network) -> Correlator:
 def empirical_ntk(net: Network, X, rng=None, seed: int | None = 0, **values) -> np.ndarray:
     r"""The empirical NTK :math:`\sum_\theta\partial_\theta\phi(x)\,\partial_\theta\phi(x')` of one
     network drawn from ``net``, as a Gram matrix over the points ``X`` (shape (M, d)); returns (M, M)."""
-    from .montecarlo import NetworkSampler
+    from ..sampling.montecarlo import NetworkSampler
 
     if not net.iid:
         raise NotImplementedError("empirical_ntk() handles networks with i.i.d. neurons")
