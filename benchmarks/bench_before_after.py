@@ -40,7 +40,8 @@ def clear(pkg_name: str) -> None:
         for obj in list(vars(module).values()):
             if getattr(obj, "__module__", None) != name:
                 continue
-            for cand in [obj] + ([getattr(v, "__func__", v) for v in vars(obj).values()] if isinstance(obj, type) else []):
+            members = [getattr(v, "__func__", v) for v in vars(obj).values()] if isinstance(obj, type) else []
+            for cand in [obj] + members:
                 fn = getattr(cand, "cache_clear", None)
                 if callable(fn):
                     fn()
@@ -80,7 +81,8 @@ def cases(quick: bool):
     def mc(ns):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ns.monte_carlo(ns.zoo.cos_net(2), 4, X_mc, connected=True, samples=2 * 10**5, seed=0, sigma_a=1.0, sigma_b=0.7, N=10)
+            ns.monte_carlo(ns.zoo.cos_net(2), 4, X_mc, connected=True, samples=2 * 10**5, seed=0,
+                           sigma_a=1.0, sigma_b=0.7, N=10)
 
     out = [
         ("derive cos-net G_c^(4), general d", derive("cos_net", 4, True)),
@@ -107,11 +109,14 @@ def main() -> int:
                                  capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
         os.rename(os.path.join(tmp, "nnsym"), os.path.join(tmp, "nnsym_base"))
-        sys.path.insert(0, tmp)
-        sys.path.insert(0, _REPO)
-        now = importlib.import_module("nnsym")
+        sys.path.insert(0, tmp)  # the baseline package, importable as nnsym_base
         base = importlib.import_module("nnsym_base")
-        print(f"baseline: {args.ref} ({subprocess.run(['git', '-C', _REPO, 'rev-parse', '--short', args.ref], capture_output=True, text=True).stdout.strip()}); now: working tree")
+        now = importlib.import_module("nnsym")  # the working tree (pip install -e .)
+        if not os.path.abspath(now.__file__).startswith(os.path.join(_REPO, "")):
+            sys.exit(f"nnsym is imported from {now.__file__}, not from this checkout: pip install -e {_REPO}")
+        rev = subprocess.run(["git", "-C", _REPO, "rev-parse", "--short", args.ref], capture_output=True,
+                             text=True).stdout.strip()
+        print(f"baseline: {args.ref} ({rev}); now: working tree")
         print(f"{'case':45s} {'base [s]':>9s} {'now [s]':>9s} {'now/base':>9s}")
         worst = 0.0
         for name, fn in cases(args.quick):

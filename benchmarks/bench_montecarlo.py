@@ -45,13 +45,7 @@ import time
 
 import numpy as np
 
-_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-try:
-    import nnsym  # noqa: F401
-except ImportError:
-    sys.path.insert(0, _REPO)
-
-import nnsym as ns  # noqa: E402
+import nnsym as ns
 
 SA, SB, D = 1.0, 0.7, 2
 X4 = np.array([  # 4 point sets of 4 points in d = 2
@@ -171,13 +165,14 @@ def time_to_error(quick):
 
 def _network_breakdown(net, N, quick):
     """Per-draw cost of the network estimator's field values vs the naive numpy form."""
-    from nnsym.sampling.montecarlo import _BLOCK_ELEMENTS, NetworkSampler
+    from nnsym.sampling.moments import BLOCK_ELEMENTS
+    from nnsym.sampling.montecarlo import NetworkSampler
 
     vals = dict(sigma_a=SA, sigma_b=SB, N=N)
     sampler = NetworkSampler(net, vals, D)
     P = X4.shape[0]
     pts = X4.reshape(P * 4, D)
-    S = max(1, _BLOCK_ELEMENTS // (P * 4 * N))
+    S = max(1, BLOCK_ELEMENTS // (P * 4 * N))
     reps = 5 if quick else 20
     rng = np.random.default_rng(0)
     t = time.perf_counter()
@@ -243,7 +238,8 @@ def _breakdown(net, vals, samples, t_cos):
     """Where a neuron-estimator run spends its time, block by block as the engine
     does it (same block sizes): parameter draws, the lambdified neuron, a*h and the
     subset sums, the per-block law-parameter lookups."""
-    from nnsym.sampling.montecarlo import _BLOCK_ELEMENTS, NetworkSampler, _layout, _subset_sums
+    from nnsym.sampling.moments import BLOCK_ELEMENTS, block_layout, subset_sums
+    from nnsym.sampling.montecarlo import NetworkSampler
 
     P, n = X4.shape[:2]
     pts = X4.reshape(P * n, D)
@@ -251,7 +247,7 @@ def _breakdown(net, vals, samples, t_cos):
     if sorted(str(p) for p in sampler.params) != ["b", "c"]:
         print("    (unexpected parameters; breakdown skipped)")
         return
-    sizes = _layout(samples, 32, max(1, _BLOCK_ELEMENTS // (P * n)))
+    sizes = block_layout(samples, 32, max(1, BLOCK_ELEMENTS // (P * n)))
     rng = np.random.default_rng(0)
     acc = dict.fromkeys(["draw", "kernel", "sub", "param", "cos"], 0.0)
 
@@ -266,11 +262,11 @@ def _breakdown(net, vals, samples, t_cos):
         tick("draw", t)
         drawn = {"b": b, "c": c}
         t = time.perf_counter()
-        h = sampler._h(*[drawn[str(p)] for p in sampler.params], pts, *sampler._hyper)
+        h = sampler.neuron_kernel(*[drawn[str(p)] for p in sampler.params], pts, *sampler.hyper_values)
         tick("kernel", t)
         t = time.perf_counter()
         Y = (a * h).reshape(S, P, n)
-        _subset_sums(Y)
+        subset_sums(Y)
         tick("sub", t)
         t = time.perf_counter()
         for p in [net.readout] + sampler.params:
@@ -296,16 +292,15 @@ def _breakdown(net, vals, samples, t_cos):
 _MEM_CHILD = textwrap.dedent("""
     import gc, resource, sys, time
     import numpy as np
-    sys.path.insert(0, {repo!r})
     import nnsym as ns
     import nnsym.sampling.montecarlo as mc
     if {patch_gc}:
-        _orig = mc._subset_sums
-        def _patched(Y):
-            out = _orig(Y)
+        _orig = mc.subset_sums
+        def _patched(*args, **kw):
+            out = _orig(*args, **kw)
             gc.collect()
             return out
-        mc._subset_sums = _patched
+        mc.subset_sums = _patched
     net = ns.zoo.cos_net(2)
     X = np.array([[[0.1, 0.2], [0.4, -0.3]]])
     vals = dict(sigma_a=1.0, sigma_b=0.7, N=10)
@@ -338,7 +333,7 @@ _MEM_CHILD = textwrap.dedent("""
 
 
 def _mem_run(samples, patch_gc=False):
-    code = _MEM_CHILD.format(repo=_REPO, samples=samples, patch_gc=patch_gc)
+    code = _MEM_CHILD.format(samples=samples, patch_gc=patch_gc)
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=3600)
     if res.returncode != 0:
         raise RuntimeError(res.stderr)
@@ -364,7 +359,7 @@ def memory(quick):
               f"(run adds {p2 - b2:.0f} MiB), time {el2:.1f} s")
         if (p2 - b2) < 0.5 * (peak - base):
             print("  -> finished blocks stay alive until the cyclic GC runs (a reference cycle: the recursive "
-                  "closure in montecarlo._subset_sums holds Y)")
+                  "closure in montecarlo.subset_sums holds Y)")
     return peak
 
 

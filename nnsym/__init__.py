@@ -11,15 +11,19 @@ in N), prints them as LaTeX and evaluates them as numpy kernels.
 sigma_a**2*exp(-sigma_b**2*Dot(x_1 - x_2, x_1 - x_2)/4)/2
 """
 from .model import zoo
+from . import errors
+from .errors import NNSymError, NNSymWarning, NoClosedForm
 from .core.checks import SpotCheckError
 from .model.correlator import Correlator
-from .core.laws import Cauchy, Density, Laplace, Normal, RandomSymbol, RandomVector, Uniform, UniformBall
+from .core.random import Cauchy, Density, Laplace, Normal, RandomSymbol, RandomVector, Uniform, UniformBall
 from .engine.expectation import DivergentExpectation, Expectation, expectation, is_exact, split_domain, with_domain
 from .numeric.kernels import NumericWarning
 from .sampling.montecarlo import MonteCarloEstimate, NetworkSampler, UnreliableErrorWarning, monte_carlo
 from .sampling.validation import ValidationReport, validate
 from .engine.gaussian import GaussianExpectation, pair_expectation
+from .engine import clear_caches as clear_engine_caches
 from .analysis.nngp import DeepKernel, deep_kernels, empirical_ntk, gp_posterior, ntk, ntk_predict, sample_deep_mlp
+from .model.deep import DeepMLP
 from .model.network import CostWarning, DerivationCost, Input, Network, TooExpensive, moebius, set_partitions
 from .core.vectors import Component, Dot, ScalarPoint, VectorSymbol, dot, expand_dot
 from .analysis.spectra import PowerSpectrum, power_spectrum
@@ -52,6 +56,10 @@ __all__ = [
     "split_domain",
     "NumericWarning",
     "SpotCheckError",
+    "NNSymError",
+    "NNSymWarning",
+    "NoClosedForm",
+    "errors",
     "Dot",
     "dot",
     "Component",
@@ -71,6 +79,7 @@ __all__ = [
     "GaussianExpectation",
     "pair_expectation",
     "DeepKernel",
+    "DeepMLP",
     "deep_kernels",
     "ntk",
     "empirical_ntk",
@@ -92,10 +101,7 @@ def clear_cache() -> None:
 
     A network's own correlator cache lives on the network; build a new one to start afresh.
     """
-    import importlib
-
     import sympy
 
     sympy.core.cache.clear_cache()
-    # the module, not the function nnsym.engine.expectation that shadows it as a package attribute
-    importlib.import_module("nnsym.engine.expectation")._scalar_transform_cached.cache_clear()
+    clear_engine_caches()

@@ -216,7 +216,7 @@ def _print_expression(expr, pretty: bool, out) -> None:
         try:
             print(sp.pretty(expr, use_unicode=unicode_ok), file=out)
             return
-        except Exception:
+        except (NotImplementedError, UnicodeError):  # no picture of this object in sympy, or not in this encoding
             pass
     print(sp.sstr(expr), file=out)
 

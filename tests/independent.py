@@ -462,7 +462,8 @@ DENSITIES = {
     "halfnormal": dict(pdf=lambda b: np.exp(-b**2 / 2), lo=0.0, hi=np.inf, mgf=(-np.inf, np.inf),
                        sample=lambda rng, size: np.abs(rng.standard_normal(size))),
     # 1/cosh(b) on R (hyperbolic secant law): b = log(tan(pi U / 2))
-    "sech": dict(pdf=lambda b: 2.0 * np.exp(-np.abs(b)) / (1.0 + np.exp(-2.0 * np.abs(b))), lo=-np.inf, hi=np.inf, mgf=(-1.0, 1.0),
+    "sech": dict(pdf=lambda b: 2.0 * np.exp(-np.abs(b)) / (1.0 + np.exp(-2.0 * np.abs(b))),
+                 lo=-np.inf, hi=np.inf, mgf=(-1.0, 1.0),
                  sample=lambda rng, size: np.log(np.tan(np.pi * rng.uniform(size=size) / 2))),
 }
 

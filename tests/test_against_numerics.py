@@ -9,20 +9,16 @@ Monte Carlo comparisons: fixed seeds, |z| < 5 at every point set with
 z = (exact - mc_mean) / stderr.  Deterministic references (quadrature) are
 compared with a tolerance built from the quadrature error estimate.
 
-Tests marked ``slow`` are skipped unless NNSYM_RUN_SLOW=1; each has a fast
-counterpart covering the same code path.
+Tests marked ``slow`` are excluded by default; run them with ``python -m pytest -m slow``.
+Each has a fast counterpart covering the same code path.
 """
 from __future__ import annotations
-
-import os
-import sys
 
 import numpy as np
 import pytest
 import sympy as sp
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import independent as ind  # noqa: E402
+import independent as ind
 
 PI = np.pi
 SA, SB, SC = 1.0, 0.7, 0.3  # sigma_a, sigma_b, sigma_c
@@ -113,7 +109,7 @@ def cached(key, fn):
 
 
 # ---------------------------------------------------------------------------
-# independent samplers of the zoo networks (written from NOTES.md / API_SPEC.md)
+# independent samplers of the zoo networks (written from docs/conventions.md and the README)
 # ---------------------------------------------------------------------------
 
 

@@ -1,7 +1,7 @@
 """Osterwalder-Schrader reports (issue 4), against hand derivations.
 
 Each verdict is checked against an independent computation written here: spectral
-functions rho(p, tau) and reflection matrices from the NOTES.md formulas, scipy
+functions rho(p, tau) and reflection matrices from the formulas of docs/conventions.md, scipy
 quadrature of the spectra, and the cos-net's cluster limit derived by hand."""
 import numpy as np
 import pytest
@@ -74,14 +74,16 @@ def test_gaussian_spectrum_nets_violate_reflection_positivity(kind, d):
     rho = lambda t: np.exp(-vals["sigma_b"] ** 2 * t**2 / (2 * d))  # noqa: E731
     t1, t2 = 0.3, 1.4
     assert rho(2 * t1) * rho(2 * t2) - rho(t1 + t2) ** 2 < 0
-    # the report's reflection matrix against the NOTES formula G2 = (sigma_a^2/2) exp(-sigma_b^2 |x-y|^2/(2d))
+    # the report's reflection matrix against the formula (docs/conventions.md)
+    # G2 = (sigma_a^2/2) exp(-sigma_b^2 |x-y|^2/(2d))
     r = reflection_matrix(net.correlator(2), vals)
     X = r["X"]
     TX = X.copy()
     TX[:, 0] *= -1
     hand = vals["sigma_a"] ** 2 / 2 * np.exp(-vals["sigma_b"] ** 2 * np.sum((TX[:, None] - X[None]) ** 2, -1) / (2 * d))
     np.testing.assert_allclose(r["M"], hand, rtol=1e-12)
-    assert np.linalg.eigvalsh(hand)[0] < -1e-6 and abs(rp.details["reflection_min"] - np.linalg.eigvalsh(hand)[0]) < 1e-12
+    lowest = np.linalg.eigvalsh(hand)[0]
+    assert lowest < -1e-6 and abs(rp.details["reflection_min"] - lowest) < 1e-12
 
 
 def test_gauss_net_verdicts_with_reasons():
@@ -93,7 +95,8 @@ def test_gauss_net_verdicts_with_reasons():
     assert (e1.finite_N.holds, e1.large_N.holds) == (False, True) and "not translation invariant" in e1.evidence
     assert (e4.finite_N.holds, e4.large_N.holds) == (False, True) and "grows exponentially" in e4.finite_N.evidence
     assert rep.permutation_symmetry.holds is True
-    # by hand (NOTES.md): G_c^(4)(x, x, x, x) = sigma_a^4/(4N) [3 e^{4 sigma_c^2} e^{4 sigma_b^2 |x|^2/d} - 3]
+    # by hand (docs/conventions.md, "Gauss-net"):
+    # G_c^(4)(x, x, x, x) = sigma_a^4/(4N) [3 e^{4 sigma_c^2} e^{4 sigma_b^2 |x|^2/d} - 3]
     G4c = ns.zoo.gauss_net(3).correlator(4, connected=True)
     for lam in (1.0, 3.0):
         X = np.zeros((1, 4, 3))
@@ -104,7 +107,7 @@ def test_gauss_net_verdicts_with_reasons():
 
 
 def test_cos_net_cluster_decomposition_at_finite_N_by_hand():
-    """Sending x_3, x_4 -> x_3 + lambda e, x_4 + lambda e in the NOTES.md G_c^(4) of the cos-net:
+    """Sending x_3, x_4 -> x_3 + lambda e, x_4 + lambda e in the G_c^(4) of the cos-net (docs/conventions.md):
     g(x1+x2-x3-x4), g(x1-x3)g(x2-x4), g(x1-x4)g(x2-x3) -> 0, the rest survives:
 
         lim G_c^(4) = sigma_a^4/(8N) [3 g(x1-x2+x3-x4) + 3 g(x1-x2-x3+x4) - 2 g(x1-x2) g(x3-x4)]  != 0

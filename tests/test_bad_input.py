@@ -9,8 +9,6 @@ Carlo trust checks, are tested below the catalogue.
 from __future__ import annotations
 
 import io
-import os
-import sys
 import warnings
 from contextlib import redirect_stderr, redirect_stdout
 
@@ -18,12 +16,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-try:
-    import nnsym as ns
-except ImportError:  # plain ``pytest`` from a source checkout
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    import nnsym as ns
-
+import nnsym as ns
 from nnsym.cli import main as cli_main
 
 # ----------------------------------------------------------------------------- fixtures

@@ -5,7 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from nnsym import cli
@@ -82,7 +81,7 @@ def test_new_zoo_builders_are_found_generically_and_validated(monkeypatch, capsy
 
     import nnsym
 
-    def laplace_net(d) -> "Network":  # a zoo entry the CLI has never heard of
+    def laplace_net(d) -> nnsym.Network:  # a zoo entry the CLI has never heard of
         N = sp.Symbol("N", positive=True, integer=True)
         x = nnsym.Input("x", d)
         a = nnsym.Uniform("a", -sp.sqrt(3 / N), sp.sqrt(3 / N))

@@ -14,8 +14,7 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy import integrate
 
 import nnsym as ns
-from nnsym.core.vectors import linear_coefficients
-from nnsym.core.vectors import VectorSymbol
+from nnsym.core.vectors import VectorSymbol, linear_coefficients
 
 RNG = np.random.default_rng(20261203)
 

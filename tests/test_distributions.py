@@ -41,7 +41,7 @@ def fourier_quad(pdf, tv, support=(-np.inf, np.inf)):
 def _pdf(law, ref):
     if ref is not None:
         return ref.pdf
-    f = sp.lambdify([q], law.law.density.subs(law.law._t, q))
+    f = sp.lambdify([q], law.law.density.subs(law.law.variable, q))
     return f
 
 

@@ -8,8 +8,8 @@ import sympy as sp
 from scipy.integrate import dblquad, quad
 
 import nnsym as ns
-from nnsym.engine.expectation import expectation
 from nnsym.core.vectors import ScalarPoint, VectorSymbol
+from nnsym.engine.expectation import expectation
 
 x, y = ScalarPoint("x"), ScalarPoint("y")
 GAUSS = lambda m, v: (lambda u: np.exp(-(u - m) ** 2 / (2 * v)) / np.sqrt(2 * np.pi * v))
@@ -150,7 +150,8 @@ def test_independent_parameters_factorise():
 
 def test_sympy_stats_trap_sum_of_independent_copies():
     """E[(sum of N i.i.d. a_i)^2] is N E[a^2]; sympy.stats would treat the copies as one."""
-    net = ns.Network(ns.Input("x", 1) * 0 + sp.cos(ns.Input("x", 1)), readout=ns.Normal("a", 0, 1), width=5, input=ns.Input("x", 1))
+    net = ns.Network(ns.Input("x", 1) * 0 + sp.cos(ns.Input("x", 1)), readout=ns.Normal("a", 0, 1), width=5,
+                     input=ns.Input("x", 1))
     G2 = net.correlator(2)
     X = np.array([[[0.0], [0.0]]])
     assert G2.evaluate(X)[0] == pytest.approx(5.0)  # N * E[a^2] * cos(0)^2

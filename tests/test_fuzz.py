@@ -16,7 +16,7 @@ From the same spec the fuzzer builds
   nothing of nnsym's engine, samplers or kernels is used), from which the reference is computed:
 
   - one scalar parameter (i.i.d. neurons): adaptive Gauss-Kronrod (scipy ``quad_vec``) of all
-    subset moments, combined into G / G_c with the NOTES formulas;
+    subset moments, combined into G / G_c with the formulas of docs/conventions.md ("Correlators at finite N");
   - two scalar parameters, smooth activations: a tensor product of high-order Gauss rules
     (two rule sizes give the error);
   - otherwise a Monte Carlo of single neurons, ``G_c = N kappa(a h(x_1), ..., a h(x_n))`` and the
@@ -53,7 +53,6 @@ import json
 import math
 import os
 import re
-import sys
 import time
 import warnings
 from dataclasses import dataclass
@@ -64,8 +63,7 @@ import pytest
 import sympy as sp
 from scipy import special, stats
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import independent as ind  # noqa: E402
+import independent as ind
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, Phase, assume, given, settings  # noqa: E402
@@ -215,9 +213,9 @@ class Arch:
         return [p for p in self.params if p.name in used]
 
     def __str__(self):
+        params = ", ".join(f"{p.name}~{p.law.kind}{p.law.args}{'[d]' if p.vector else ''}" for p in self.params)
         return (f"d={self.d} (points in R^{self.D}), n={self.n}, connected={self.connected}, N={self.N}, "
-                f"neuron={neuron_code(self)}, params=" + ", ".join(f"{p.name}~{p.law.kind}{p.law.args}"
-                                                                     f"{'[d]' if p.vector else ''}" for p in self.params)
+                f"neuron={neuron_code(self)}, params=" + params
                 + f", readout={self.readout.kind}{self.readout.args}, shared={self.shared}, bias={self.bias}")
 
 
@@ -433,7 +431,7 @@ def estimand_status(arch, X, moment_factor=2.0):
     Gaussian parameters); 'divergent' if some subset moment itself is infinite; else 'heavy'."""
     worst = "ok"
     vals = arch.values
-    for mask, acc in exponent_coefficients(arch, X).items():
+    for acc in exponent_coefficients(arch, X).values():
         for name, s in acc.items():
             p = arch.param(name)
             kind, args = p.law.kind, p.law.numeric(vals)
@@ -459,7 +457,8 @@ POLYS = (("0", "1"), ("1", "-1"), ("0", "0", "1"), ("1", "1", "1/2"), ("0", "-1"
 WEIGHT_LAWS = [
     LawSpec("normal", ("0", "1")), LawSpec("normal", ("0", "1/2")), LawSpec("normal", ("1/2", "3/4")),
     LawSpec("normal", ("-1/3", "3/2")), LawSpec("normal", ("0", "1")), LawSpec("normal", ("0", "1/2")),
-    LawSpec("normal", ("1/2", "3/4")), LawSpec("normal", ("0", "3/2")), LawSpec("uniform", ("-1", "1")), LawSpec("uniform", ("-1/2", "3/2")),
+    LawSpec("normal", ("1/2", "3/4")), LawSpec("normal", ("0", "3/2")), LawSpec("uniform", ("-1", "1")),
+    LawSpec("uniform", ("-1/2", "3/2")),
     LawSpec("uniform", ("0", "2")), LawSpec("laplace", ("0", "1")), LawSpec("laplace", ("1/4", "1/2")),
     LawSpec("cauchy", ("0", "1")), LawSpec("cauchy", ("1/2", "1/2")),
 ] + [LawSpec("density", (k,)) for k in DENSITY_SYMPY]
@@ -501,7 +500,8 @@ def neurons(draw, d, n, max_factors=2, prefer_one_param=False):
     degree_left = max(1, 6 // n)  # total polynomial degree per point: keeps the MC variance finite and moderate
     for i in range(nf):
         terms = []
-        # the weight (with x): a new parameter or the one of the first factor (same W: products like cos(W.x) exp(W.x/2))
+        # the weight (with x): a new parameter or the one of the first factor
+        # (same W: products like cos(W.x) exp(W.x/2))
         reuse = [k for k, p in params.items() if p.vector == vector]
         reuse = [k for k in reuse if any(t.with_x for f in factors for t in f.terms if t.param == k)]
         with_x = True if i == 0 else draw(st.sampled_from((True, True, False)))
@@ -1032,7 +1032,8 @@ def statistics(records, zc, seconds) -> dict:
     numeric = [r for r in comps if r.numeric]
     return {
         "examples": len(arches),
-        "examples_by_kind": {k: len({a for kk, a in arches if kk == k}) for k in ("network", "expectation", "divergent")},
+        "examples_by_kind": {k: len({a for kk, a in arches if kk == k})
+                             for k in ("network", "expectation", "divergent")},
         "comparisons": len(comps),
         "z_crit": zc,
         "max_abs_z": max(finite) if finite else None,

@@ -3,8 +3,8 @@ erf/ReLU kernels, finite-width 4- and 6-point functions, and the numeric orthant
 
 Every exact result is checked two independent ways:
 
-* against a reference typed here by hand -- the Erf and ReLU kernels of NOTES.md
-  ("Single-layer NNGP kernels"), Cho & Saul's arc-cosine J_2, Isserlis/Wick moments of
+* against a reference typed here by hand -- the Erf and ReLU kernels of docs/conventions.md
+  ("Two-layer networks"), Cho & Saul's arc-cosine J_2, Isserlis/Wick moments of
   polynomial and Hermite neurons, the positively homogeneous identity for ReLU without
   bias in d = 1 -- or scipy / numpy quadrature that does not use nnsym:
   Gauss-Hermite on the Gaussian parameters for smooth integrands, and for rectifiers
@@ -18,9 +18,7 @@ the precision the issue asks for (1e-8) or at the error the engine states.
 from __future__ import annotations
 
 import math
-import os
 import re
-import sys
 import warnings
 from functools import lru_cache
 
@@ -33,8 +31,7 @@ from scipy import integrate, special
 
 import nnsym as ns
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import independent as ind  # noqa: E402
+import independent as ind
 
 ZMAX = 5.0
 SW, SB = 1.2, 0.5  # sigma_W, sigma_b used for numbers
@@ -46,18 +43,18 @@ sW, sb = sp.symbols("sigma_W sigma_b", positive=True)
 
 # ----------------------------------------------------------------------------- references (no nnsym)
 def notes_m(x, y, d, sw=SW, sbv=SB):
-    """m(x, y) = sigma_b^2 + sigma_W^2 x.y/d (NOTES.md)."""
+    """m(x, y) = sigma_b^2 + sigma_W^2 x.y/d (docs/conventions.md)."""
     return sbv**2 + sw**2 * np.sum(np.asarray(x) * np.asarray(y), axis=-1) / d
 
 
 def notes_erf_kernel(x, y, d, sw=SW, sbv=SB):
-    """NOTES.md, Erf: K = sb^2 + sW^2 (2/pi) arcsin(2 m(x,y) / sqrt((1 + 2 m(x,x)) (1 + 2 m(y,y))))."""
+    """docs/conventions.md, Erf: K = sb^2 + sW^2 (2/pi) arcsin(2 m(x,y) / sqrt((1 + 2 m(x,x)) (1 + 2 m(y,y))))."""
     mxy, mxx, myy = notes_m(x, y, d, sw, sbv), notes_m(x, x, d, sw, sbv), notes_m(y, y, d, sw, sbv)
     return sbv**2 + sw**2 * (2 / np.pi) * np.arcsin(2 * mxy / np.sqrt((1 + 2 * mxx) * (1 + 2 * myy)))
 
 
 def notes_relu_kernel(x, y, d, sw=SW, sbv=SB):
-    """NOTES.md, ReLU: K = sb^2 + sW^2/(2 pi) sqrt(m(x,x) m(y,y)) (sin t + (pi - t) cos t)."""
+    """docs/conventions.md, ReLU: K = sb^2 + sW^2/(2 pi) sqrt(m(x,x) m(y,y)) (sin t + (pi - t) cos t)."""
     mxy, mxx, myy = notes_m(x, y, d, sw, sbv), notes_m(x, x, d, sw, sbv), notes_m(y, y, d, sw, sbv)
     c = np.clip(mxy / np.sqrt(mxx * myy), -1, 1)
     t = np.arccos(c)
@@ -183,7 +180,8 @@ def connected_iid(n, Nw, a_moment, H):
 def full_moment_iid(n, Nw, a_moment, H):
     """G^(n) = sum over set partitions of N(N-1)...(N-|pi|+1) prod_B E[a^|B|] H(B)."""
     H = lru_cache(maxsize=None)(H)
-    return sum(math.prod(Nw - j for j in range(len(p))) * math.prod(a_moment(len(B)) * H(tuple(B)) if a_moment(len(B)) else 0.0 for B in p)
+    return sum(math.prod(Nw - j for j in range(len(p)))
+               * math.prod(a_moment(len(B)) * H(tuple(B)) if a_moment(len(B)) else 0.0 for B in p)
                for p in _partitions(n))
 
 
@@ -261,7 +259,7 @@ def no_integral(corr):
 
 def user_net(f, d, bias=True, out_bias=True, readout_mean=0):
     """phi(x) = sum_i a_i f(W_i.x + b_i) (+ c): W ~ N(0, sW^2/d I), b ~ N(0, sb^2), a ~ N(mean, sW^2/N),
-    c ~ N(0, sb^2) -- the two-layer convention of NOTES.md, written by hand."""
+    c ~ N(0, sb^2) -- the two-layer convention of docs/conventions.md, written by hand."""
     x = ns.Input("x", d)
     if d == 1:
         W = ns.Normal("W", 0, sW**2 / d)
@@ -289,7 +287,7 @@ def numeric_eval(corr, X, **values):
 
 # ----------------------------------------------------------------------------- 0. the references themselves
 def test_references_agree_with_each_other():
-    """The quadrature references reproduce closed forms typed from NOTES.md (so that they can be trusted)."""
+    """The quadrature references reproduce closed forms typed from docs/conventions.md (so that they can be trusted)."""
     rng = np.random.default_rng(11)
     for _ in range(3):
         xs = rng.normal(size=(2, 2))
@@ -303,8 +301,8 @@ def test_references_agree_with_each_other():
     C = np.array([[1.3, 0.4], [0.4, 0.7]])
     assert wick_moment(C, (2, 2)) == pytest.approx(1.3 * 0.7 + 2 * 0.16, rel=1e-14)
     # cumulants: kappa_4 of a Gaussian vanishes
-    assert cumulant(4, lambda B: wick_moment(C[np.ix_([0, 0, 1, 1], [0, 0, 1, 1])], [1 if k in B else 0 for k in range(4)])) \
-        == pytest.approx(0, abs=1e-13)
+    C4 = C[np.ix_([0, 0, 1, 1], [0, 0, 1, 1])]
+    assert cumulant(4, lambda B: wick_moment(C4, [1 if k in B else 0 for k in range(4)])) == pytest.approx(0, abs=1e-13)
 
 
 # ----------------------------------------------------------------------------- 1. user-built networks, 2-point
@@ -662,14 +660,14 @@ def test_owen_reference_is_right():
     _corr(5), _corr(6), _corr(7),
 ], ids=["docstring", "random5", "random6", "random7"])
 def test_sign_moment_against_independent_integral(R):
-    from nnsym.engine.gaussian import sign_moment
+    from nnsym.numeric.quadrature import sign_moment
 
     assert abs(sign_moment(R) - orthant_sign_moment_4(R)) < 1e-8
 
 
 def test_sign_moment_strongly_correlated():
     """Correlations ~0.988 (the erf 4-point function at nearby points, sigma_W = 6): still 1e-8."""
-    from nnsym.engine.gaussian import sign_moment
+    from nnsym.numeric.quadrature import sign_moment
 
     x = np.array([1.0, 1.01, 1.02, 0.99])
     A = np.stack([6 * math.sqrt(2) * x, 2 * math.sqrt(2) * np.ones(4)], 1)

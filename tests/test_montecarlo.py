@@ -19,8 +19,6 @@ covering the same code.
 from __future__ import annotations
 
 import math
-import os
-import sys
 import tracemalloc
 import warnings
 
@@ -28,11 +26,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-try:
-    import nnsym as ns
-except ImportError:  # plain ``pytest`` from a source checkout
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    import nnsym as ns
+import nnsym as ns
 
 ZMAX = 5.0
 PI = sp.pi
@@ -62,7 +56,7 @@ def uniform_readout_laplace_d1():
 
 
 def cauchy_d1():
-    """b ~ Cauchy(0, m): E[cos(b v)] = exp(-m |v|) (NOTES, momentum space, example 2)."""
+    """b ~ Cauchy(0, m): E[cos(b v)] = exp(-m |v|) (docs/conventions.md, "Momentum space", Cauchy net)."""
     x = ns.Input("x", 1)
     a = ns.Normal("a", 0, sigma_a**2 / N)
     b = ns.Cauchy("b", 0, m_sym)

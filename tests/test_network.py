@@ -1,7 +1,6 @@
 """Networks and correlator objects: consistency between the two correlator
 routes, the Correlator API, and clear errors on bad input. Monte Carlo checks of
 the same networks are in test_against_numerics.py."""
-import itertools
 
 import numpy as np
 import pytest

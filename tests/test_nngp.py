@@ -2,8 +2,8 @@
 
 References, none of which uses nnsym:
 
-* the layer recursions composed by hand in numpy from the single-layer formulas of NOTES.md
-  ("Single-layer NNGP kernels": arcsin for erf, arc-cosine for ReLU) plus two hand-derived
+* the layer recursions composed by hand in numpy from the single-layer formulas of docs/conventions.md
+  ("Two-layer networks": arcsin for erf, arc-cosine for ReLU) plus two hand-derived
   derivative kernels, E[H(u)H(v)] = (pi - t)/(2 pi) for ReLU' and, for erf' = 2/sqrt(pi) e^{-z^2},
   E[erf'(u) erf'(v)] = (4/pi) / sqrt((1 + 2 k11)(1 + 2 k22) - 4 k12^2);
 * a two-dimensional Gauss-Hermite recursion written here (activations without closed form);
@@ -20,7 +20,6 @@ import numpy as np
 import pytest
 import sympy as sp
 from numpy.polynomial import hermite_e
-from scipy import special
 
 import nnsym as ns
 
@@ -34,7 +33,7 @@ sW, sb = sp.symbols("sigma_W sigma_b", positive=True)
 
 # ----------------------------------------------------------------------------- hand-written kernels
 def relu_P(k11, k12, k22):
-    """NOTES.md: E[relu(u) relu(v)] = sqrt(k11 k22)/(2 pi) (sin t + (pi - t) cos t)."""
+    """docs/conventions.md: E[relu(u) relu(v)] = sqrt(k11 k22)/(2 pi) (sin t + (pi - t) cos t)."""
     c = np.clip(k12 / np.sqrt(k11 * k22), -1, 1)
     t = np.arccos(c)
     return np.sqrt(k11 * k22) / (2 * np.pi) * (np.sin(t) + (np.pi - t) * c)
@@ -46,7 +45,7 @@ def relu_Pd(k11, k12, k22):
 
 
 def erf_P(k11, k12, k22):
-    """NOTES.md: E[erf(u) erf(v)] = (2/pi) arcsin(2 k12 / sqrt((1 + 2 k11)(1 + 2 k22)))."""
+    """docs/conventions.md: E[erf(u) erf(v)] = (2/pi) arcsin(2 k12 / sqrt((1 + 2 k11)(1 + 2 k22)))."""
     return 2 / np.pi * np.arcsin(2 * k12 / np.sqrt((1 + 2 * k11) * (1 + 2 * k22)))
 
 
@@ -245,8 +244,9 @@ def test_deep_erf_against_wide_networks():
 
 
 def rb_kernel_samples(f, depth, width, X, S, sw, sbv, seed):
-    """Hand-written deep MLP (the convention of NOTES/DeepKernel); per network the readout is averaged
-    out exactly: E[phi(x_i) phi(x_j) | hidden] = sb^2 + sw^2/N sum_k f(h_k(x_i)) f(h_k(x_j))."""
+    """Hand-written deep MLP (the convention of docs/conventions.md, "Deep networks", and DeepKernel); per
+    network the readout is averaged out exactly:
+    E[phi(x_i) phi(x_j) | hidden] = sb^2 + sw^2/N sum_k f(h_k(x_i)) f(h_k(x_j))."""
     rng = np.random.default_rng(seed)
     M, d = X.shape
     out = np.empty((S, len(DEEP_PAIRS)))
@@ -254,7 +254,8 @@ def rb_kernel_samples(f, depth, width, X, S, sw, sbv, seed):
     for s in range(S):
         h = rng.normal(0, sw / math.sqrt(d), (width, d)) @ X.T + (rng.normal(0, sbv, (width, 1)) if sbv else 0)
         for _ in range(depth - 1):
-            h = rng.normal(0, sw / math.sqrt(width), (width, width)) @ f(h) + (rng.normal(0, sbv, (width, 1)) if sbv else 0)
+            h = (rng.normal(0, sw / math.sqrt(width), (width, width)) @ f(h)
+                 + (rng.normal(0, sbv, (width, 1)) if sbv else 0))
         F = f(h)
         out[s] = sbv**2 + sw**2 / width * np.sum(F[:, I] * F[:, J], axis=0)
     return out.mean(0), out.std(0, ddof=1) / math.sqrt(S)
@@ -392,7 +393,7 @@ def test_ntk_predict_frozen_kernel_regression():
 
 
 def hand_nngp_relu(A, B):
-    """NOTES.md ReLU kernel, d = 1 (zoo.relu_net(1))."""
+    """The ReLU kernel of docs/conventions.md, d = 1 (zoo.relu_net(1))."""
     a, b = A[:, 0][:, None], B[:, 0][None, :]
     k12, k11, k22 = SB**2 + SW**2 * a * b, SB**2 + SW**2 * a * a, SB**2 + SW**2 * b * b
     return SB**2 + SW**2 * relu_P(k11, k12, k22)
@@ -410,7 +411,7 @@ def test_gp_posterior(noise):
         Ks = gram(TEST_X, TRAIN_X)
         ref_mean = Ks @ np.linalg.solve(Kxx, TRAIN_Y)
         ref_var = np.diag(gram(TEST_X, TEST_X)) - np.einsum("ij,ji->i", Ks, np.linalg.solve(Kxx, Ks.T))
-        # ... exactly; with the hand-typed NOTES kernel up to its 1e-8 diagonal times cond(K)
+        # ... exactly; with the hand-typed conventions kernel up to its 1e-8 diagonal times cond(K)
         tol = 1e-10 if gram is kern else 1e-4
         np.testing.assert_allclose(mean, ref_mean, rtol=tol, atol=tol)
         np.testing.assert_allclose(var, ref_var, rtol=tol, atol=tol)

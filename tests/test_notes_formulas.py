@@ -1,6 +1,6 @@
-"""The zoo against the formulas of NOTES.md, two ways each:
+"""The zoo against the formulas of docs/conventions.md ("Cos-net", "Gauss-net"), two ways each:
 symbolically (the difference simplifies to 0) and numerically at random points
-(agreement to 1e-12 with a numpy transcription of the NOTES formula). The Monte
+(agreement to 1e-12 with a numpy transcription of the formula). The Monte
 Carlo check of the same correlators is in test_against_numerics.py."""
 import numpy as np
 import pytest
@@ -16,7 +16,7 @@ VALUES = dict(sigma_a=1.3, sigma_b=0.7, sigma_c=0.4, N=7)
 
 
 def notes_symbolic(kind, pts, d):
-    """NOTES.md formulas typed with nnsym's Dot; scalar points (d = 1) use plain squares."""
+    """The docs/conventions.md formulas typed with nnsym's Dot; scalar points (d = 1) use plain squares."""
     scalar = isinstance(pts[0], ns.ScalarPoint)
     sq = (lambda v: v**2) if scalar else (lambda v: Dot(v, v))
     dot = (lambda u, v: u * v) if scalar else (lambda u, v: Dot(u, v))
@@ -47,9 +47,11 @@ def notes_numpy(kind, X, d, v=VALUES):
     x1, x2, x3, x4 = (X[:, k] for k in range(4))
     pairs = g(x1 - x2) * g(x3 - x4) + g(x1 - x3) * g(x2 - x4) + g(x1 - x4) * g(x2 - x3)
     if kind == "cos4":
-        return s_a**4 / (8 * n_) * (3 * (g(x1 + x2 - x3 - x4) + g(x1 - x2 + x3 - x4) + g(x1 - x2 - x3 + x4)) - 2 * pairs)
+        plus = g(x1 + x2 - x3 - x4) + g(x1 - x2 + x3 - x4) + g(x1 - x2 - x3 + x4)
+        return s_a**4 / (8 * n_) * (3 * plus - 2 * pairs)
     xs = [x1, x2, x3, x4]
-    form = sum(np.sum(x * x, -1) for x in xs) - 2 * sum(np.sum(xs[k] * xs[l], -1) for k in range(4) for l in range(k + 1, 4))
+    form = (sum(np.sum(x * x, -1) for x in xs)
+            - 2 * sum(np.sum(xs[k] * xs[l], -1) for k in range(4) for l in range(k + 1, 4)))
     return s_a**4 / (4 * n_) * (3 * np.exp(4 * s_c**2) * np.exp(-s_b**2 / (2 * d) * form) - pairs)
 
 

@@ -23,8 +23,6 @@ from __future__ import annotations
 import contextlib
 import io
 import math
-import os
-import sys
 import warnings
 
 import numpy as np
@@ -33,10 +31,9 @@ import sympy as sp
 from scipy import integrate, special
 
 import nnsym as ns
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import independent as ind  # noqa: E402
 from nnsym.numeric.kernels import NumericWarning
+
+import independent as ind
 
 SW, SB = 1.3, 0.4
 REF_TOL = 1e-11  # accuracy of the adaptive-quadrature references below
@@ -246,7 +243,8 @@ def test_references_agree():
     C = A @ A.T
     assert step_moment(C) == pytest.approx(homogeneous_rank3([step_np] * 3, 0, A), abs=1e-10)
     A2 = factor_matrix([[0.3], [0.8], [-0.6]], 1)
-    assert homogeneous_rank2([np.abs] * 3, 3, A2) == pytest.approx(nested2([abs] * 3, [0, 0, 0], A2, [[0.0]] * 3), abs=1e-10)
+    by_quadrature = nested2([abs] * 3, [0, 0, 0], A2, [[0.0]] * 3)
+    assert homogeneous_rank2([np.abs] * 3, 3, A2) == pytest.approx(by_quadrature, abs=1e-10)
     # block-diagonal R: the four-sign moment factorises
     R = np.eye(4)
     R[0, 1] = R[1, 0] = 0.35
@@ -312,7 +310,7 @@ def test_deep_kernel_sign_nngp_and_divergent_ntk():
     with pytest.raises(ns.DivergentExpectation, match="NTK"):
         K.evaluate_ntk(DEEP_X, sigma_W=SW, sigma_b=SB)
     with pytest.raises(ns.DivergentExpectation, match="delta"):
-        K.ntk
+        _ = K.ntk
     with pytest.raises(ns.DivergentExpectation):
         ns.DeepKernel(sp.Heaviside, 1, 2).evaluate_ntk(DEEP_X, sigma_W=SW, sigma_b=SB)
 
@@ -429,7 +427,8 @@ def test_rank4_sign_polynomials_against_monte_carlo(act):
 def _ge(g, zs, mu, C):
     """A GaussianExpectation whose moments depend on the scalar points x_1.. (numeric by construction)."""
     m = len(zs)
-    return ns.GaussianExpectation(g, sp.Tuple(*zs), sp.Tuple(*mu), sp.Tuple(*[C[i][j] for i in range(m) for j in range(m)]))
+    covariance = sp.Tuple(*[C[i][j] for i in range(m) for j in range(m)])
+    return ns.GaussianExpectation(g, sp.Tuple(*zs), sp.Tuple(*mu), covariance)
 
 
 def _ge_correlator(g, zs, mu_fn, C_fn, n):
@@ -450,8 +449,8 @@ def test_stated_error_bounds_true_error_smooth():
                        lambda fs: [np.tanh, np.tanh, lambda v: np.tanh(2 * v)]),
         "erf3-mean": (sp.erf(z[0]) * sp.erf(z[1]) * sp.erf(z[2]), lambda p: [p[0] / 2, 0.3, -p[2] / 3],
                       lambda fs: [special.erf] * 3),
-        "gauss3": (sp.exp(-z[0] ** 2) * sp.exp(-2 * z[1] ** 2) * sp.exp(-z[2] ** 2 / 2), lambda p: [p[0] / 2, 0.3, -p[2] / 3],
-                   None),
+        "gauss3": (sp.exp(-z[0] ** 2) * sp.exp(-2 * z[1] ** 2) * sp.exp(-z[2] ** 2 / 2),
+                   lambda p: [p[0] / 2, 0.3, -p[2] / 3], None),
     }
     for name, (g, mu_fn, fs) in cases.items():
         H = _ge_correlator(g, z[:3], mu_fn, cov, 3)
@@ -496,7 +495,8 @@ def _item7_reference(x1, x2):
     Phi, phi = special.ndtr, lambda t: math.exp(-t * t / 2) / math.sqrt(2 * math.pi)
     ew2 = (mu**2 + var) * Phi(-mu / s) - mu * s * phi(mu / s)  # E[W^2; W < 0]
 
-    def cross(xa, xb):  # E[max(0, -W xa) e^{W xb/2}] = e^{mu xb/2 + var xb^2/8} xa E[max(0, -W')], W' ~ N(mu + var xb/2, var)
+    # E[max(0, -W xa) e^{W xb/2}] = e^{mu xb/2 + var xb^2/8} xa E[max(0, -W')], W' ~ N(mu + var xb/2, var)
+    def cross(xa, xb):
         m2 = mu + var * xb / 2
         return math.exp(mu * xb / 2 + var * xb * xb / 8) * xa * (-m2 * Phi(-m2 / s) + s * phi(m2 / s))
 
@@ -538,7 +538,7 @@ def test_tilt_closed_form_relu_times_exp():
 
 # ----------------------------------------------------------------------------- 5. kinks of any activation
 def test_kink_points():
-    from nnsym.engine.gaussian import kink_points
+    from nnsym.engine.piecewise import kink_points
 
     z = sp.Symbol("z", real=True)
     c = sp.Symbol("c", positive=True)

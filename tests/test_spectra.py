@@ -2,7 +2,7 @@
 routes), the zoo's Examples 1-3 and inverse design.
 
 Every exact result is checked two independent ways: against a closed form typed
-from NOTES.md / by hand (symbolically and in numpy), and against numerical
+from docs/conventions.md / by hand (symbolically and in numpy), and against numerical
 quadrature (scipy, written here) or a Monte Carlo estimate drawn here with numpy
 (|z| < 5, fixed seeds)."""
 import math
@@ -13,8 +13,9 @@ import sympy as sp
 from scipy import integrate, special
 
 import nnsym as ns
-from nnsym.core.laws import LambdaBessel, UniformBallLaw
 from nnsym.analysis.spectra import cos_layer, radial_fourier
+from nnsym.core.joint_laws import UniformBallLaw
+from nnsym.core.special import LambdaBessel
 from nnsym.core.vectors import Dot, VectorSymbol
 
 N = sp.Symbol("N", positive=True, integer=True)
@@ -247,7 +248,8 @@ def test_user_layer_in_two_dimensions_without_position_closed_form():
     net = ns.Network(sp.cos(b.dot(x) + c) / (1 + b.dot(b)), ns.Normal("a", 0, sa**2 / N), N, x)
     S = net.power_spectrum()
     p = S.momentum
-    hand = sa**2 * (2 * sp.pi) ** 2 / 4 * 2 * sp.exp(-Dot(p, p) / (2 * s**2)) / (2 * sp.pi * s**2) / (1 + Dot(p, p)) ** 2
+    density = sp.exp(-Dot(p, p) / (2 * s**2)) / (2 * sp.pi * s**2)
+    hand = sa**2 * (2 * sp.pi) ** 2 / 4 * 2 * density / (1 + Dot(p, p)) ** 2
     assert sp.simplify(S.expr - hand) == 0
     vals = dict(sigma_a=1.1, s=0.9, N=4)
     X = np.zeros((3, 2, 2))
@@ -276,7 +278,8 @@ def test_example3_duality_equal_spectra(d):
     dd = sp.sympify(d)
     p = Sc.momentum
     p2 = p**2 if d == 1 else Dot(p, p)
-    # Fourier transform of (sigma_a^2/2) exp(-sigma_b^2 r^2/(2d)): (sigma_a^2/2)(2 pi d/sigma_b^2)^{d/2} e^{-d p^2/(2 sigma_b^2)}
+    # Fourier transform of (sigma_a^2/2) exp(-sigma_b^2 r^2/(2d)):
+    # (sigma_a^2/2)(2 pi d/sigma_b^2)^{d/2} e^{-d p^2/(2 sigma_b^2)}
     hand = sa**2 / 2 * (2 * sp.pi * dd / sb**2) ** (dd / 2) * sp.exp(-dd * p2 / (2 * sb**2))
     assert sp.simplify(sp.powsimp(Sc.expr / hand, force=True)) == 1
     assert sp.simplify(sp.powsimp(Sg.expr.xreplace({Sg.momentum: p}) / hand, force=True)) == 1

@@ -9,7 +9,13 @@ import sympy as sp
 from scipy.stats import special_ortho_group
 
 import nnsym as ns
-from nnsym.analysis.symmetries import Verdict, is_permutation_symmetric, is_rotation_invariant, is_translation_invariant, z2_symmetry
+from nnsym.analysis.symmetries import (
+    Verdict,
+    is_permutation_symmetric,
+    is_rotation_invariant,
+    is_translation_invariant,
+    z2_symmetry,
+)
 
 DSYM = sp.Symbol("d", positive=True, integer=True)
 V = dict(sigma_a=1.3, sigma_b=0.7, sigma_c=0.4, N=7)

@@ -2,7 +2,7 @@
 
 Run:  python worked_examples/cos_net_four_point.py
 
-The connected 4-point function of the cos-net (NOTES.md) is
+The connected 4-point function of the cos-net (docs/conventions.md) is
 
     G_c^(4) = sigma_a^4/(8N) [ 3 (g(x1+x2-x3-x4) + g(x1-x2+x3-x4) + g(x1-x2-x3+x4))
                                - 2 (g(x1-x2) g(x3-x4) + g(x1-x3) g(x2-x4) + g(x1-x4) g(x2-x3)) ]

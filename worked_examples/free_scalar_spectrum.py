@@ -32,7 +32,7 @@ print("Example 1:", S.latex())
 P = np.array([[0.5, 0, 0], [0, 2.0, 1.0], [3.0, 3.0, 0]])  # the last one is outside the cutoff
 vol = 4 / 3 * np.pi * values["Lambda"] ** 3
 notes = np.where(np.sum(P**2, -1) < 16, (2 * np.pi) ** 3 / (2 * vol) / (np.sum(P**2, -1) + 1), 0)
-print("  G(p) at", P.tolist(), "=", S.evaluate(P, **values), " NOTES.md:", notes)
+print("  G(p) at", P.tolist(), "=", S.evaluate(P, **values), " docs/conventions.md:", notes)
 X = np.zeros((3, 2, 3))
 X[:, 1, 0] = [0.0, 0.5, 2.0]
 print("  G2(r) from the engine (quadrature):   ", net.correlator(2).evaluate(X, **values))
@@ -54,7 +54,8 @@ C4 = ns.zoo.cos_net(3).correlator(4, connected=True)
 G4 = ns.zoo.gauss_net(3).correlator(4, connected=True)
 X4 = np.random.default_rng(0).normal(size=(1, 4, 3)) * 0.6
 v3 = dict(sigma_a=1.0, sigma_b=0.7, sigma_c=0.4, N=10)
-print("  G_c^(4) at random points: cos-net", C4.evaluate(X4, **v3)[0], " Gauss-net", G4.evaluate(X4, **v3)[0])
+own = lambda G: {k: v for k, v in v3.items() if k in G.value_names()}  # the cos-net has no sigma_c
+print("  G_c^(4) at random points: cos-net", C4.evaluate(X4, **own(C4))[0], " Gauss-net", G4.evaluate(X4, **own(G4))[0])
 print("  translation invariant at finite N: cos-net", C4.is_translation_invariant().holds,
       " Gauss-net", G4.is_translation_invariant().holds)
 

@@ -30,9 +30,11 @@ from typing import Any, Mapping
 import numpy as np
 import sympy as sp
 
-from ..core.laws import Density, Normal, RandomSymbol, RandomVector, Uniform, UniformBall
+from ..core.random import Density, Normal, RandomSymbol, RandomVector, Uniform, UniformBall
 from ..model.network import Input, Network
+from ..model.neurons import frequency_density
 from ..core.vectors import Dot, VectorSymbol, expand_dot
+from .toolkit import default_values
 
 __all__ = ["inverse_design"]
 
@@ -57,8 +59,6 @@ def _radial_target(target, p, d):
 
 def _check_nonnegative(S, k, values, cutoff):
     syms = (S.free_symbols | (sp.sympify(cutoff).free_symbols if cutoff is not None else set())) - {k}
-    from ..analysis.symmetries import default_values
-
     vals = default_values(syms)
     vals.update(values or {})
     sub = {s: vals[s.name] for s in syms if s.name in vals}
@@ -78,8 +78,6 @@ def _check_integrable(S, k, d: int, values, upper=None):
     import warnings
 
     from scipy import integrate
-
-    from ..analysis.symmetries import default_values
 
     syms = (S.free_symbols | (sp.sympify(upper).free_symbols if upper is not None else set())) - {k}
     vals = default_values(syms)
@@ -111,8 +109,6 @@ def _warn_if_fourth_moment_diverges(PF4, b, d: int, values):
     import warnings
 
     from scipy import integrate
-
-    from ..analysis.symmetries import default_values
 
     k = sp.Symbol("k_", positive=True)
     e = expand_dot(PF4).xreplace({Dot(b, b): k**2}) if isinstance(b, RandomVector) else PF4.subs(b, k)
@@ -213,11 +209,8 @@ def inverse_design(target: sp.Expr, p: sp.Symbol, d: int | sp.Symbol = 1, cutoff
             raise TypeError(f"frequency must be a parameter (e.g. ns.Normal('b', 0, 1, shape=d)), got {b!r}")
         if (d == 1) != isinstance(b, RandomSymbol) or (isinstance(b, RandomVector) and b.dim != d):
             raise ValueError(f"the frequency {b} does not match the dimension d = {d}")
-        from ..analysis.spectra import CosLayer
-
-        probe = CosLayer(None, sp.S.One, b, sp.S.One, c, sp.S.One)
         u = VectorSymbol("u_", d) if isinstance(b, RandomVector) else sp.Symbol("u_", real=True)
-        dens = probe.frequency_density(u)
+        dens = frequency_density(b, u)
         if isinstance(dens, sp.Piecewise):  # inside the support
             dens = dens.args[0][0]
         dens = dens.xreplace({u: b})

@@ -1,6 +1,8 @@
 r"""Infinite-width kernels (NNGP, NTK), the NTK of a single-layer network, and kernel inference.
 
-**Deep networks.** An MLP with L hidden layers of width N, activation f,
+**Deep networks.** The network is specified once, by a :class:`~nnsym.model.deep.DeepMLP`
+(the layer map below is written there); :class:`DeepKernel` and :func:`sample_deep_mlp` are
+views of it. An MLP with L hidden layers of width N, activation f,
 :math:`z^{1} = W^{0}x + b^{0}`, :math:`z^{l+1} = W^{l} f(z^{l}) + b^{l}`, weights of variance
 :math:`\sigma_W^2/\mathrm{fan\_in}` (:math:`\sigma_W^2/d` in the first layer) and biases
 :math:`\sigma_b^2`. At infinite width the output is a Gaussian process with
@@ -25,35 +27,53 @@ and the NNGP posterior mean and variance.
 """
 from __future__ import annotations
 
-import math
 import warnings
-from typing import Callable
 
 import numpy as np
 import sympy as sp
 
 from ..model.correlator import Correlator
-from ..core.laws import RandomSymbol
+from ..core.random import RandomSymbol
 from ..engine.expectation import expectation
-from ..errors import DivergentExpectation
-from ..engine.gaussian import _N_HI, _N_LO, gauss1_kinked, gauss2_kinked, kink_points, pair_expectation
-from ..numeric.kernels import NumericWarning, compile_kernel
-from ..model.network import Input, Network
+from ..errors import DivergentExpectation, NoClosedForm, NumericWarning
+from ..engine.gaussian import pair_expectation
+from ..engine.piecewise import kink_points
+from ..numeric.quadrature import PANEL_NODES, PANEL_NODES_CHECK, gauss1_kinked, gauss2_kinked
+from ..numeric.kernels import compile_kernel
+from ..model.deep import DeepMLP
+from ..model.network import Input, Network, tidy
+from ..sampling.montecarlo import NetworkSampler
 from ..core.vectors import Dot, ScalarPoint, VectorSymbol, expand_dot
 
 __all__ = ["DeepKernel", "deep_kernels", "ntk", "empirical_ntk", "ntk_predict", "gp_posterior", "sample_deep_mlp"]
 
 
-def _activation(f) -> Callable:
-    if isinstance(f, sp.Lambda):
-        return lambda z: f(z)
-    if callable(f):
-        return f
-    raise TypeError(f"activation must be a callable on sympy expressions or a sympy Lambda, got {f!r}")
+class _LayerMoments:
+    r"""The two Gaussian pair moments one hidden layer's activation :math:`f` feeds the recursions:
+    :math:`E[f(u)f(v)]` and :math:`E[f'(u)f'(v)]`, :math:`(u,v)\sim\mathcal N(0, [[k_{11},k_{12}],[k_{12},k_{22}]])`,
+    in closed form when the engine has one (else None)."""
+
+    def __init__(self, f, u, k):
+        k11, k12, k22 = k
+        self.f = f
+        self.fz = sp.sympify(f(u))
+        self.fpz = sp.diff(self.fz, u)
+        # f' with a Dirac delta (sign, Heaviside, a jump): E[f'(u)^2] = oo, the NTK does not exist
+        self.ntk_divergent = self.fpz.has(sp.DiracDelta)
+        self.P = pair_expectation(f, k11, k12, k22)
+        self.Pd = None if self.ntk_divergent else pair_expectation(sp.Lambda(u, self.fpz), k11, k12, k22)
 
 
 class DeepKernel:
     r"""NNGP kernel :math:`K^{(L+1)}` and NTK :math:`\Theta^{(L+1)}` of a depth-L MLP.
+
+    A view of one :class:`~nnsym.model.deep.DeepMLP` (``.spec``; here in the NTK
+    parameterisation, infinite width): the recursions
+    :math:`K^{(l+1)} = C_b^{(l)} + C_W^{(l)}E[f_l(u)f_l(v)]`,
+    :math:`\Theta^{(l+1)} = K^{(l+1)} + C_W^{(l)}\Theta^{(l)}E[f_l'(u)f_l'(v)]` are the spec's
+    (:meth:`~nnsym.model.deep.DeepMLP.kernel_step`, :meth:`~nnsym.model.deep.DeepMLP.ntk_step`).
+    :meth:`from_spec` takes any spec (activations and variances per layer; its widths are ignored:
+    the kernels are the infinite-width limit).
 
     ``.nngp`` and ``.ntk`` are :class:`~nnsym.Correlator` objects in two points
     when the recursion composes in closed form (``.symbolic`` is True); ``.evaluate_nngp``
@@ -63,7 +83,7 @@ class DeepKernel:
     piecewise polynomial with its kink at 0 (Abs, leaky ReLU ``Max(a z, z)``, ``Min(0, z)``, a
     Piecewise of such), through :func:`nnsym.engine.gaussian.pair_expectation`. The numeric recursion
     splits its panels at the kinks of the activation, wherever they are
-    (:func:`nnsym.engine.gaussian.kink_points`). When :math:`f'` is a distribution (sign, Heaviside: a
+    (:func:`nnsym.engine.piecewise.kink_points`). When :math:`f'` is a distribution (sign, Heaviside: a
     Dirac delta) the NTK does not exist and asking for it raises
     :class:`~nnsym.DivergentExpectation`; the NNGP is still there.
 
@@ -71,16 +91,39 @@ class DeepKernel:
     >>> K = DeepKernel(lambda z: sp.Max(0, z), depth=1, d=1)
     >>> K.symbolic, K.nngp.n
     (True, 2)
+    >>> K.spec.parameterisation, K.spec.widths
+    ('ntk', (oo,))
     """
 
     def __init__(self, activation, depth: int, d, sigma_W=None, sigma_b=None):
-        if int(depth) != depth or depth < 1:
-            raise ValueError(f"depth (number of hidden layers) must be an integer >= 1, got {depth}")
-        self.f = _activation(activation)
-        self.depth = int(depth)
-        self.sigma_W = sigma_W if sigma_W is not None else sp.Symbol("sigma_W", positive=True)
-        self.sigma_b = sigma_b if sigma_b is not None else sp.Symbol("sigma_b", positive=True)
-        x = Input("x", d)
+        self._build(DeepMLP(activation, depth, d, widths=None, sigma_W=sigma_W, sigma_b=sigma_b,
+                            parameterisation="ntk"))
+
+    @classmethod
+    def from_spec(cls, spec: DeepMLP) -> "DeepKernel":
+        r"""The infinite-width kernels of the MLP ``spec`` (a :class:`~nnsym.model.deep.DeepMLP`;
+        its finite widths, if any, are ignored). The NTK needs ``parameterisation="ntk"``.
+
+        >>> import sympy as sp
+        >>> from nnsym.model.deep import DeepMLP
+        >>> spec = DeepMLP([sp.erf, lambda z: sp.Max(0, z)], depth=2, d=2, parameterisation="ntk")
+        >>> DeepKernel.from_spec(spec).symbolic
+        True
+        """
+        if not isinstance(spec, DeepMLP):
+            raise TypeError(f"DeepKernel.from_spec needs a DeepMLP, got {spec!r}")
+        self = cls.__new__(cls)
+        self._build(spec)
+        return self
+
+    def _build(self, spec: DeepMLP) -> None:
+        self.spec = spec
+        self.depth = spec.depth
+        self.f = spec.activation[0]
+        uniform = lambda t: t[0] if len(set(t)) == 1 else t
+        self.sigma_W = uniform(spec.sigma_W)
+        self.sigma_b = uniform(spec.sigma_b)
+        x = Input("x", spec.d)
         self.dim = x.dim
         self.points = (ScalarPoint("x_1"), ScalarPoint("x_2")) if isinstance(x, ScalarPoint) else (
             VectorSymbol("x_1", x.dim), VectorSymbol("x_2", x.dim))
@@ -88,67 +131,76 @@ class DeepKernel:
         k12 = sp.Symbol("k12", real=True)
         u = sp.Dummy("u", real=True)
         self._u = u
-        self._fz = sp.sympify(self.f(u))
-        self._fpz = sp.diff(self._fz, u)
-        # f' with a Dirac delta (sign, Heaviside, a jump): E[f'(u)^2] = oo, the NTK does not exist
-        self._ntk_divergent = self._fpz.has(sp.DiracDelta)
-        self._P = pair_expectation(self.f, k11, k12, k22)
-        self._Pd = None if self._ntk_divergent else pair_expectation(sp.Lambda(u, self._fpz), k11, k12, k22)
         self._k = (k11, k12, k22)
-        self.symbolic = self._P is not None and (self._Pd is not None or self._ntk_divergent)
+        # one set of pair moments per distinct activation; self._layers[l - 1] serves hidden layer l
+        distinct = {}
+        self._layers = []
+        for f in spec.activation:
+            fz = sp.sympify(f(u))
+            if fz not in distinct:
+                distinct[fz] = _LayerMoments(f, u, self._k)
+            self._layers.append(distinct[fz])
+        self._distinct = list(distinct.values())
+        self._ntk_divergent = any(m.ntk_divergent for m in self._distinct)
+        self._nngp_closed = all(m.P is not None for m in self._distinct)
+        self.symbolic = all(m.P is not None and (m.Pd is not None or m.ntk_divergent) for m in self._distinct)
         self._nngp = self._ntk = None
+
+    @property
+    def _activation_text(self) -> str:
+        fzs = [m.fz for m in self._distinct]
+        return str(fzs[0]) if len(fzs) == 1 else "[" + ", ".join(str(m.fz) for m in self._layers) + "]"
 
     @property
     def nngp(self) -> Correlator:
         """The NNGP kernel as a Correlator (closed form); AttributeError when there is none."""
-        if self._P is None:
-            raise AttributeError(f"the NNGP of {self._fz} has no closed form: use evaluate_nngp (numeric)")
+        if not self._nngp_closed:
+            raise AttributeError(f"the NNGP of {self._activation_text} has no closed form: use evaluate_nngp (numeric)")
         if self._nngp is None:
             self._nngp = Correlator(self._recursion(ntk=False)[0], self.points, self.dim, name="K")
         return self._nngp
 
     @property
     def ntk(self) -> Correlator:
-        """The NTK as a Correlator (closed form); DivergentExpectation when f' is a distribution,
-        AttributeError when there is no closed form."""
+        """The NTK as a Correlator (closed form); DivergentExpectation when f' is a distribution (or the
+        spec is in the standard parameterisation), AttributeError when there is no closed form."""
         self._refuse_divergent_ntk()
         if not self.symbolic:
-            raise AttributeError(f"the NTK of {self._fz} has no closed form: use evaluate_ntk (numeric)")
+            raise AttributeError(f"the NTK of {self._activation_text} has no closed form: use evaluate_ntk (numeric)")
         if self._ntk is None:
             self._ntk = Correlator(self._recursion(ntk=True)[1], self.points, self.dim, name="Theta")
         return self._ntk
 
     def _refuse_divergent_ntk(self):
-        if self._ntk_divergent:
-            raise DivergentExpectation(
-                f"the NTK of the activation {self._fz} does not exist: its derivative {self._fpz} is a "
-                "distribution (a Dirac delta at a jump), so E[f'(u) f'(v)] is infinite at x = x' "
-                "(E[delta(u)^2] = oo); the NNGP (evaluate_nngp, .nngp) exists")
-
-    def _layer1(self):
-        x1, x2 = self.points
-        sW2, sb2 = self.sigma_W**2, self.sigma_b**2
-        dot = (lambda a, b: a * b) if isinstance(x1, ScalarPoint) else Dot
-        return (sb2 + sW2 * dot(x1, x1) / self.dim, sb2 + sW2 * dot(x1, x2) / self.dim, sb2 + sW2 * dot(x2, x2) / self.dim)
+        self.spec.check_ntk()
+        for m in self._distinct:
+            if m.ntk_divergent:
+                raise DivergentExpectation(
+                    f"the NTK of the activation {m.fz} does not exist: its derivative {m.fpz} is a "
+                    "distribution (a Dirac delta at a jump), so E[f'(u) f'(v)] is infinite at x = x' "
+                    "(E[delta(u)^2] = oo); the NNGP (evaluate_nngp, .nngp) exists")
 
     def _recursion(self, ntk: bool = True):
         k11, k12, k22 = self._k
-        sW2, sb2 = self.sigma_W**2, self.sigma_b**2
-        K11, K12, K22 = self._layer1()
+        spec = self.spec
+        x1, x2 = self.points
+        dot = (lambda a, b: a * b) if isinstance(x1, ScalarPoint) else Dot
+        K11, K12, K22 = (spec.input_kernel(dot(a, b)) for a, b in ((x1, x1), (x1, x2), (x2, x2)))
         T12 = K12
-        diag = lambda kk: self._P.subs({k11: kk, k22: kk, k12: kk})
-        for _ in range(self.depth):
+        for l, m in enumerate(self._layers, start=1):
+            diag = lambda kk: m.P.subs({k11: kk, k22: kk, k12: kk})
             sub = {k11: K11, k12: K12, k22: K22}
-            P = self._P.xreplace(sub)
+            P = m.P.xreplace(sub)
+            K12_next = spec.kernel_step(l, P)
             if ntk:
-                T12 = sb2 + sW2 * P + sW2 * T12 * self._Pd.xreplace(sub)
-            K12 = sb2 + sW2 * P
-            K11, K22 = sb2 + sW2 * diag(K11), sb2 + sW2 * diag(K22)
+                T12 = spec.ntk_step(l, K12_next, T12, m.Pd.xreplace(sub))
+            K12 = K12_next
+            K11, K22 = spec.kernel_step(l, diag(K11)), spec.kernel_step(l, diag(K22))
         return K12, (T12 if ntk else None)
 
     # ------------------------------------------------------------------ numeric recursion
     def _numeric(self, X, values, which, with_error: bool = False):
-        """The recursion with kink-split Gauss-Legendre panels (:func:`nnsym.engine.gaussian.gauss2_kinked`),
+        """The recursion with kink-split Gauss-Legendre panels (:func:`nnsym.numeric.quadrature.gauss2_kinked`),
         run with 10 and 7 nodes per panel; the difference is the stated error."""
         if which == "ntk":
             self._refuse_divergent_ntk()
@@ -160,32 +212,32 @@ class DeepKernel:
             vals[self.dim.name] = X.shape[-1]
         elif X.shape[-1] != int(self.dim):
             raise ValueError(f"points must have shape (..., 2, {self.dim}), got {X.shape}")
-        sW2 = float(sp.sympify(self.sigma_W**2).subs({s: vals[s.name] for s in sp.sympify(self.sigma_W).free_symbols}))
-        sb2 = float(sp.sympify(self.sigma_b**2).subs({s: vals[s.name] for s in sp.sympify(self.sigma_b).free_symbols}))
         u = self._u
-        extra = (self._fz.free_symbols | self._fpz.free_symbols) - {u}
-        if extra:
-            raise ValueError(f"the activation {self._fz} has free symbols {sorted(map(str, extra))}: "
-                             "give it numbers (the numeric recursion needs a numeric activation)")
         mods = [{"Heaviside": lambda x, h0=0.5: np.heaviside(x, h0)}, "scipy", "numpy"]
-        f = sp.lambdify([u], self._fz, modules=mods)
-        fp = sp.lambdify([u], self._fpz, modules=mods)
-        kf = _float_kinks(self._fz, u)
-        kfp = _float_kinks(self._fpz, u)
+        numeric = {}  # per distinct activation: f, f', their kinks as floats
+        for m in self._distinct:
+            extra = (m.fz.free_symbols | m.fpz.free_symbols) - {u}
+            if extra:
+                raise ValueError(f"the activation {m.fz} has free symbols {sorted(map(str, extra))}: "
+                                 "give it numbers (the numeric recursion needs a numeric activation)")
+            numeric[id(m)] = (sp.lambdify([u], m.fz, modules=mods), sp.lambdify([u], m.fpz, modules=mods),
+                              _float_kinks(m.fz, u), _float_kinks(m.fpz, u))
+        layers = [numeric[id(m)] for m in self._layers]
         batch = X.shape[:-2]
         Xf = X.reshape(-1, 2, X.shape[-1])
-        runs = [self._recursion_numeric(Xf, f, fp, kf, kfp, sW2, sb2, which, n) for n in (_N_HI, _N_LO)]
+        runs = [self._recursion_numeric(Xf, layers, vals, which, n) for n in (PANEL_NODES, PANEL_NODES_CHECK)]
         out = runs[0].reshape(batch)
         err = float(np.max(np.abs(runs[0] - runs[1]))) if runs[0].size else 0.0
         err = max(err, 1e-12 * float(np.max(np.abs(runs[0]))) if runs[0].size else 0.0)
         return (out, err) if with_error else out
 
-    def _recursion_numeric(self, Xf, f, fp, kf, kfp, sW2, sb2, which, n):
+    def _recursion_numeric(self, Xf, layers, vals, which, n):
+        spec = self.spec
         D = Xf.shape[-1]
         x1, x2 = Xf[:, 0, :], Xf[:, 1, :]
-        K11 = sb2 + sW2 * np.sum(x1 * x1, -1) / D
-        K22 = sb2 + sW2 * np.sum(x2 * x2, -1) / D
-        K12 = sb2 + sW2 * np.sum(x1 * x2, -1) / D
+        K11 = spec.input_kernel(np.sum(x1 * x1, -1), D, vals)
+        K22 = spec.input_kernel(np.sum(x2 * x2, -1), D, vals)
+        K12 = spec.input_kernel(np.sum(x1 * x2, -1), D, vals)
         T12 = K12.copy()
 
         def pair(fun, kinks, a, c, b):  # E[fun(u) fun(v)], cov [[a, c], [c, b]]
@@ -198,26 +250,28 @@ class DeepKernel:
             L[:, 1, 1] = sb * np.sqrt(1 - rho**2)
             return gauss2_kinked(lambda p, q: fun(p) * fun(q), np.zeros(a.shape + (2,)), L, [kinks, kinks], n)
 
-        def square(kk):  # E[f(u)^2], u ~ N(0, kk)
-            return gauss1_kinked(lambda z: f(z) ** 2, np.zeros_like(kk), np.sqrt(kk), kf, n)
+        for l, (f, fp, kf, kfp) in enumerate(layers, start=1):
+            def square(kk):  # E[f(u)^2], u ~ N(0, kk)
+                return gauss1_kinked(lambda z: f(z) ** 2, np.zeros_like(kk), np.sqrt(kk), kf, n)
 
-        for _ in range(self.depth):
             P = pair(f, kf, K11, K12, K22)
+            K12_next = spec.kernel_step(l, P, vals)
             if which == "ntk":
-                T12 = sb2 + sW2 * P + sW2 * T12 * pair(fp, kfp, K11, K12, K22)
-            K12 = sb2 + sW2 * P
-            K11, K22 = sb2 + sW2 * square(K11), sb2 + sW2 * square(K22)
+                T12 = spec.ntk_step(l, K12_next, T12, pair(fp, kfp, K11, K12, K22), vals)
+            K12 = K12_next
+            K11, K22 = spec.kernel_step(l, square(K11), vals), spec.kernel_step(l, square(K22), vals)
         return K12 if which == "nngp" else T12
 
     def _evaluate_numeric(self, X, values, which):
         out, err = self._numeric(X, values, which, with_error=True)
-        warnings.warn(NumericWarning(f"DeepKernel: the {which.upper()} of {self._fz} by numerical quadrature "
-                                     f"(kink-split panels; estimated abs. error {err:.1e})", error=err), stacklevel=3)
+        warnings.warn(NumericWarning(f"DeepKernel: the {which.upper()} of {self._activation_text} by numerical "
+                                     f"quadrature (kink-split panels; estimated abs. error {err:.1e})", error=err),
+                      stacklevel=3)
         return out
 
     def evaluate_nngp(self, X, **values) -> np.ndarray:
         """:math:`K^{(L+1)}` at point pairs ``X`` of shape (..., 2, d)."""
-        return self.nngp.evaluate(X, **values) if self._P is not None else self._evaluate_numeric(X, values, "nngp")
+        return self.nngp.evaluate(X, **values) if self._nngp_closed else self._evaluate_numeric(X, values, "nngp")
 
     def evaluate_ntk(self, X, **values) -> np.ndarray:
         r""":math:`\Theta^{(L+1)}` at point pairs ``X`` of shape (..., 2, d)."""
@@ -241,7 +295,10 @@ def _float_kinks(expr, z):
 
 
 def deep_kernels(activation, depth: int, d, sigma_W=None, sigma_b=None) -> DeepKernel:
-    """Shorthand for :class:`DeepKernel`."""
+    """Shorthand for :class:`DeepKernel`; a :class:`~nnsym.model.deep.DeepMLP` as ``activation``
+    (and nothing else) is :meth:`DeepKernel.from_spec`."""
+    if isinstance(activation, DeepMLP):
+        return DeepKernel.from_spec(activation)
     return DeepKernel(activation, depth, d, sigma_W, sigma_b)
 
 
@@ -263,7 +320,7 @@ def _grad_dot(e1, e2, p):
             out.append((s, 2 * p if w == p else w))
         es = e.xreplace(subs)
         if p in es.free_symbols:
-            raise NotImplementedError(f"{p} enters the neuron other than through scalar products")
+            raise NoClosedForm(f"{p} enters the neuron other than through scalar products")
         return [(sp.diff(es, s).xreplace({v: k for k, v in subs.items()}), w) for s, w in out]
 
     g1, g2 = parts(e1), parts(e2)
@@ -281,8 +338,8 @@ def ntk(net: Network) -> Correlator:
     6*x_1*x_2
     """
     if not net.iid:
-        raise NotImplementedError("ntk() handles networks with i.i.d. neurons; this one shares "
-                                  f"{', '.join(map(str, net.shared))}")
+        raise NoClosedForm("ntk() handles networks with i.i.d. neurons; this one shares "
+                           f"{', '.join(map(str, net.shared))}")
     x1, x2 = net.points(2)
     e1, e2 = net.summand(x1), net.summand(x2)
     total = sp.S.Zero
@@ -291,18 +348,14 @@ def ntk(net: Network) -> Correlator:
     expr = net.width * expectation(total)
     if net.bias is not None:
         expr += 1
-    from ..model.network import _tidy
-
-    return Correlator(_tidy(expr), (x1, x2), net.dim, name="Theta", network=net)
+    return Correlator(tidy(expr), (x1, x2), net.dim, name="Theta", network=net)
 
 
 def empirical_ntk(net: Network, X, rng=None, seed: int | None = 0, **values) -> np.ndarray:
     r"""The empirical NTK :math:`\sum_\theta\partial_\theta\phi(x)\,\partial_\theta\phi(x')` of one
     network drawn from ``net``, as a Gram matrix over the points ``X`` (shape (M, d)); returns (M, M)."""
-    from ..sampling.montecarlo import NetworkSampler
-
     if not net.iid:
-        raise NotImplementedError("empirical_ntk() handles networks with i.i.d. neurons")
+        raise NoClosedForm("empirical_ntk() handles networks with i.i.d. neurons")
     X = np.asarray(X, dtype=float)
     if X.ndim != 2:
         raise ValueError(f"X must have shape (M, d), got {X.shape}")
@@ -310,9 +363,9 @@ def empirical_ntk(net: Network, X, rng=None, seed: int | None = 0, **values) -> 
     sampler = NetworkSampler(net, values, X.shape[-1])
     vals = dict(sampler.values)
     N = sampler.width
-    draws = {net.readout: sampler._draw(net.readout, rng, (N,))}
+    draws = {net.readout: sampler.draw(net.readout, rng, (N,))}
     for p in sampler.params:
-        draws[p] = sampler._draw(p, rng, (N,))
+        draws[p] = sampler.draw(p, rng, (N,))
     e = net.readout * net.neuron
     hyper = sorted(e.free_symbols - set(net.params) - {net.input}, key=sp.default_sort_key)
     hv = [vals[h.name] for h in hyper]
@@ -338,7 +391,8 @@ def empirical_ntk(net: Network, X, rng=None, seed: int | None = 0, **values) -> 
                 elif wv == p:
                     vec = 2 * np.broadcast_to(draws[p], (N, len(X), X.shape[-1]))
                 else:
-                    raise NotImplementedError(f"gradient along {wv}")
+                    raise NoClosedForm(f"empirical_ntk(): the gradient along {wv} (a vector parameter "
+                                       "dotted with another parameter) is not handled")
                 grad = grad + c[..., None] * vec
             feats.append(grad)
     F = np.concatenate([np.moveaxis(f, 1, 0).reshape(len(X), -1) for f in feats], axis=1)  # (M, features)
@@ -393,23 +447,19 @@ def gp_posterior(kernel, X_train, y_train, X_test, noise: float = 0.0, **values)
 def sample_deep_mlp(activation, depth: int, width: int, X, samples: int, seed: int = 0,
                     sigma_W: float = 1.0, sigma_b: float = 0.0, chunk: int = 256) -> np.ndarray:
     r"""Outputs of ``samples`` random depth-L MLPs (the convention of :class:`DeepKernel`) at the
-    points ``X`` (M, d): array (samples, M). Used to validate the deep kernels by Monte Carlo."""
+    points ``X`` (M, d): array (samples, M). Used to validate the deep kernels by Monte Carlo.
+
+    The same as ``DeepMLP(activation, depth, d, widths=width, sigma_W=sigma_W,
+    sigma_b=sigma_b).sample(X, samples, seed, chunk=chunk)`` (:meth:`nnsym.model.deep.DeepMLP.sample`):
+    every hidden layer has width ``width``, the weights of layer :math:`l` variance
+    :math:`\sigma_W^2/n_l` (:math:`n_0 = d`), the biases :math:`\sigma_b^2` (none when 0).
+
+    >>> import numpy as np, sympy as sp
+    >>> sample_deep_mlp(sp.erf, 2, 16, np.eye(3), samples=4, seed=0).shape
+    (4, 3)
+    """
     X = np.asarray(X, float)
-    rng = np.random.default_rng(seed)
-    z = sp.Dummy("z", real=True)
-    f = sp.lambdify([z], _activation(activation)(z), modules=["scipy", "numpy"])
-    M, d = X.shape
-    out = np.empty((samples, M))
-    for s0 in range(0, samples, chunk):
-        S = min(chunk, samples - s0)
-        W = rng.normal(0, sigma_W / math.sqrt(d), (S, width, d))
-        b = rng.normal(0, sigma_b, (S, width, 1)) if sigma_b > 0 else 0.0
-        h = np.einsum("swd,md->swm", W, X) + b
-        for _ in range(depth - 1):
-            W = rng.normal(0, sigma_W / math.sqrt(width), (S, width, width))
-            b = rng.normal(0, sigma_b, (S, width, 1)) if sigma_b > 0 else 0.0
-            h = np.einsum("svw,swm->svm", W, f(h)) + b
-        Wout = rng.normal(0, sigma_W / math.sqrt(width), (S, width))
-        bout = rng.normal(0, sigma_b, (S, 1)) if sigma_b > 0 else 0.0
-        out[s0:s0 + S] = np.einsum("sw,swm->sm", Wout, f(h)) + bout
-    return out
+    if X.ndim != 2:
+        raise ValueError(f"X must have shape (M, d), got {X.shape}")
+    spec = DeepMLP(activation, depth, X.shape[-1], widths=width, sigma_W=sigma_W, sigma_b=sigma_b)
+    return spec.sample(X, samples, seed=seed, chunk=chunk)

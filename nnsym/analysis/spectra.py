@@ -1,6 +1,6 @@
 r"""Momentum space: power spectra of translation-invariant 2-point functions.
 
-Fourier convention (NOTES.md):
+Fourier convention (docs/conventions.md, "Momentum space"):
 
 .. math:: G(p) = \int d^dx\, e^{-i p\cdot x}\, G^{(2)}(x, 0),\qquad
           G^{(2)}(x, y) = \int\frac{d^dp}{(2\pi)^d}\, e^{i p\cdot(x-y)}\, G(p).
@@ -43,15 +43,17 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import sympy as sp
 
-from ..core.laws import NormalLaw, RandomSymbol, RandomVector, UniformLaw, random_atoms
-from ..engine.expectation import affine, expectation, is_exact, ones_vector
-from ..core.vectors import Component, Dot, ScalarPoint, VectorSymbol, expand_dot, linear_coefficients, vector_atoms
+from ..core.vectors import Dot, ScalarPoint, VectorSymbol, expand_dot, vector_atoms
+from ..engine.expectation import is_exact
+from ..errors import NoClosedForm, NotACosLayer
+from ..model.extensions import provides
+from ..model.neurons import CosLayer, NoJointDensity, cos_layer  # noqa: F401 -- CosLayer, cos_layer re-exported
+from .toolkit import SYMBOLIC_FAILURES, evaluate_with_error
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..model.correlator import Correlator
@@ -68,73 +70,6 @@ __all__ = [
 ]
 
 
-class NotACosLayer(ValueError):
-    """The network's neuron is not of the form F(b) cos(alpha b.x + c) with a uniform phase c."""
-
-
-class _NoJointDensity(NotACosLayer):
-    """A cos layer whose frequency has i.i.d. non-Gaussian components in a symbolic dimension:
-    the joint density (a product of d factors) has no closed form."""
-
-
-# ----------------------------------------------------------------------------- the F(b) cos(b.x + c) form
-@dataclass
-class CosLayer:
-    r"""A neuron :math:`h = F(b,\theta')\cos(\alpha\, b\cdot x + s\,c + \text{const})` read off a network.
-
-    ``freq`` is :math:`b` (scalar in d = 1, else a vector), ``alpha`` its coefficient,
-    ``phase`` the uniform phase :math:`c`, ``others`` the parameters :math:`\theta'` of ``F``
-    other than ``b``.
-    """
-
-    network: Any
-    F: sp.Expr
-    freq: Any
-    alpha: sp.Expr
-    phase: RandomSymbol
-    phase_coeff: sp.Expr
-    others: tuple = ()
-
-    @property
-    def dim(self):
-        if self.network is not None:
-            return self.network.dim
-        return self.freq.dim if isinstance(self.freq, RandomVector) else sp.S.One
-
-    def F2(self, k) -> sp.Expr:
-        r""":math:`E_{\theta'}[F(b,\theta')^2]` at :math:`b = k`."""
-        F2 = self.F**2
-        if self.others:
-            F2 = expectation(F2, over=self.others)
-        return F2.xreplace({self.freq: k}) if isinstance(self.freq, RandomSymbol) else _subs_vector(F2, self.freq, k)
-
-    def frequency_density(self, k) -> sp.Expr:
-        r"""Normalised density of :math:`\omega = \alpha b` at ``k``: :math:`P_b(k/\alpha)/|\alpha|^d`."""
-        b, al, d = self.freq, self.alpha, sp.sympify(self.dim)
-        u = k / al
-        jac = 1 / sp.Abs(al) ** d
-        if isinstance(b, RandomSymbol):
-            return jac * b.law.pdf(u)
-        law = b.law
-        if law.joint:
-            if not hasattr(law, "vector_pdf"):
-                raise NotACosLayer(f"the joint law {law} of {b} has no vector_pdf")
-            return jac * law.vector_pdf(u)
-        if isinstance(law, NormalLaw):
-            mu, var = law.params
-            w = u - mu * ones_vector(b.dim) if mu != 0 else u
-            return jac * (2 * sp.pi * var) ** (-d / 2) * sp.exp(-Dot(w, w) / (2 * var))
-        if not d.is_Integer:
-            raise _NoJointDensity(
-                f"the frequency {b} has d i.i.d. {law} components in the symbolic dimension d = {d}: their joint "
-                f"density prod_j P({b}^(j)) has no closed form for symbolic d, and G^(2) is not isotropic (only a "
-                f"Gaussian i.i.d. vector is), so no radial transform applies either; give d as an integer "
-                f"(e.g. nnsym.Input('x', 3)) to get the product density")
-        # i.i.d. components: the joint density is the product of the component densities at u^(j)
-        return jac * sp.Mul(*[law.pdf(Component(u, j)) for j in range(int(d))])
-
-
-
 def _radial(expr, v, r):
     """``expr`` as a function of the length r = |v| (|v|^2 -> r^2 for a vector, v -> r for a
     scalar), or None if it depends on the vector v other than through |v|."""
@@ -142,73 +77,6 @@ def _radial(expr, v, r):
         out = expand_dot(expr).xreplace({Dot(v, v): r**2})
         return None if v in out.free_symbols else out
     return expr.subs(v, r)
-
-def _subs_vector(expr, b, k):
-    """Replace the vector ``b`` by the vector expression ``k`` (Dot re-canonicalises)."""
-    return expr.xreplace({b: k})
-
-
-def cos_layer(net: "Network") -> CosLayer:
-    r"""Read :math:`h(x) = F(b)\cos(\alpha\,b\cdot x + s c + \text{const})` off ``net.neuron``.
-
-    Conditions (each violation raises :class:`NotACosLayer` naming it): the input
-    enters through one cos (or sin) factor only; its argument is affine in the
-    parameters with one frequency parameter ``b`` (coefficient :math:`\alpha x`) and
-    one phase ``c`` with a uniform law whose period matches (:math:`s(h-l)\in 2\pi\mathbb Z`),
-    ``c`` not shared and not in ``F``; the readout is independent of the neuron.
-
-    >>> import nnsym as ns
-    >>> L = cos_layer(ns.zoo.free_scalar(3)); L.F, L.freq, L.phase
-    (1/sqrt(m**2 + Dot(b, b)), b, c)
-    """
-    from ..model.network import Network
-
-    if not isinstance(net, Network):
-        raise TypeError(f"cos_layer needs an nnsym.Network, got {type(net).__name__}")
-    x = net.input
-    if net.readout in random_atoms(net.neuron):
-        raise NotACosLayer(f"the readout {net.readout} also appears in the neuron")
-    trig = [f for f in sp.Mul.make_args(net.neuron) if x in f.free_symbols]
-    if len(trig) != 1 or not isinstance(trig[0], (sp.cos, sp.sin)):
-        raise NotACosLayer(f"the input must enter through a single cos(...) factor, got {net.neuron}")
-    (t,) = trig
-    F = sp.Mul(*[f for f in sp.Mul.make_args(net.neuron) if f is not t])
-    A = affine(t.args[0])
-    if A is None:
-        raise NotACosLayer(f"the argument of {t} is not affine in the parameters")
-    if x in A.const.free_symbols or random_atoms(A.const):
-        raise NotACosLayer(f"the input appears outside b.x in {t.args[0]}")
-    freq = [(p, c) for p, c in list(A.scal.items()) + list(A.vec.items()) if x in sp.sympify(c).free_symbols]
-    phases = [(p, c) for p, c in A.scal.items() if x not in sp.sympify(c).free_symbols]
-    if len(freq) != 1:
-        raise NotACosLayer(f"need exactly one frequency parameter multiplying the input in {t.args[0]}")
-    b, cb = freq[0]
-    if isinstance(b, RandomVector):
-        coeffs = linear_coefficients(cb)
-        if set(coeffs) != {x} or vector_atoms(coeffs[x]):
-            raise NotACosLayer(f"the frequency term must be alpha*{b}.{x}, got Dot({b}, {cb})")
-        alpha = coeffs[x]
-    else:
-        alpha = sp.cancel(cb / x)
-        if x in alpha.free_symbols:
-            raise NotACosLayer(f"the frequency term must be alpha*{b}*{x}, got {cb}*{b}")
-    if alpha.free_symbols & (random_atoms(alpha) | {x}) or alpha == 0:
-        raise NotACosLayer(f"the frequency coefficient {alpha} must be a non-zero constant")
-    if len(phases) != 1:
-        raise NotACosLayer(f"need exactly one uniform phase parameter in {t.args[0]}, got {[p for p, _ in phases]}")
-    c, s = phases[0]
-    if not isinstance(c.law, UniformLaw):
-        raise NotACosLayer(f"the phase {c} must be uniform (c ~ U[-pi, pi]); it is {c.law}")
-    lo, hi = c.law.params
-    k = sp.simplify(s * (hi - lo) / (2 * sp.pi))
-    if not (k.is_integer and k != 0):
-        raise NotACosLayer(f"the phase {s}*{c} with {c} ~ U[{lo}, {hi}] is not uniform on a full period")
-    if c in net.shared:
-        raise NotACosLayer(f"the phase {c} is shared by all neurons")
-    if c in random_atoms(F) or x in F.free_symbols:
-        raise NotACosLayer(f"the amplitude {F} must not depend on the phase or the input")
-    others = tuple(sorted(random_atoms(F) - {b}, key=sp.default_sort_key))
-    return CosLayer(net, F, b, alpha, c, s, others)
 
 
 # ----------------------------------------------------------------------------- numerics
@@ -391,17 +259,17 @@ class PowerSpectrum:
 
         Hyper-parameters by name. A numeric spectrum is integrated here (``NumericWarning``).
         """
-        from ..numeric.kernels import NumericWarning, evaluate as _evaluate
+        from ..numeric.kernels import NumericWarning, evaluate
 
         P = self._momenta(P)
         if self.method != "numeric":
-            return _evaluate(self.expr, (self.momentum,), self.dim, P[..., None, :], values, self._cache)
+            return evaluate(self.expr, (self.momentum,), self.dim, P[..., None, :], values, self._cache)
         if self._position is None:  # G^(2) itself is numeric
             D = P.shape[-1]
             ks = np.linalg.norm(P.reshape(-1, D), axis=-1)
             out, err = _numeric_transform(self.correlator, ks, D, values, self._cache)
-            warnings.warn("power spectrum evaluated by numerical radial Fourier transform of the numeric G^(2) "
-                          f"(estimated abs. error {err:.1e})", NumericWarning, stacklevel=2)
+            warnings.warn(NumericWarning("power spectrum evaluated by numerical radial Fourier transform of the "
+                                         f"numeric G^(2) (estimated abs. error {err:.1e})", error=err), stacklevel=2)
             return out.reshape(P.shape[:-1])
         g, xs = self._position
         D = P.shape[-1]
@@ -425,14 +293,23 @@ class PowerSpectrum:
         if self.method == "numeric" and self.correlator is not None:  # the transform of a known G^(2)
             return self.correlator.evaluate(X, **values) + float(_num(self.zero_mode, values, D, self.dim))
         r = np.linalg.norm((X[..., 0, :] - X[..., 1, :]).reshape(-1, D), axis=-1)
-        f, breaks, support = self._radial_spectrum(D, values)
+        f, breaks, support = self.radial_spectrum(D, values)
         warnings.warn("position space computed by numerical inverse Fourier transform", NumericWarning, stacklevel=2)
         c0 = float(_num(self.zero_mode, values, D, self.dim))
         out = np.array([radial_fourier(f, rr, D, breaks, support) for rr in r]) / (2 * math.pi) ** D + c0
         return out.reshape(X.shape[:-2])
 
-    def _radial_spectrum(self, D: int, values):
-        """G as a numpy function of |p| (isotropic spectra), its break points and support."""
+    def radial_spectrum(self, D: int, values: Mapping) -> "RadialSpectrum":
+        r"""The isotropic spectrum :math:`G(p) = g(|p|)` as numbers in dimension ``D`` at ``values`` (by name):
+        ``profile`` (a numpy function of :math:`k = |p|`), ``breaks`` (the radii where a ``Piecewise``
+        switches) and ``support`` (:math:`\Lambda` if :math:`g(k) = 0` for :math:`k > \Lambda`, else None).
+        Raises ``ValueError`` for a spectrum that is not a function of :math:`|p|`.
+
+        >>> import nnsym as ns
+        >>> R = ns.power_spectrum(ns.zoo.free_scalar(3)).radial_spectrum(3, dict(sigma_a=1.0, m=1.0, Lambda=2.0))
+        >>> R.breaks, R.support, round(float(R.profile(1.0)), 6)     # 3 pi^2/(Lambda^3 (m^2 + k^2)) inside
+        ([2.0], 2.0, 1.850551)
+        """
         p = self.momentum
         k = sp.Symbol("k_", positive=True)
         e = self.expr
@@ -442,7 +319,16 @@ class PowerSpectrum:
         e = e.subs(_value_map(e, values, D, self.dim))
         breaks, support = _piecewise_breaks(e, k)
         fn = sp.lambdify([k], e, modules=["numpy", "scipy"])
-        return (lambda r: np.real(fn(r))), breaks, support
+        return RadialSpectrum((lambda r: np.real(fn(r))), breaks, support)
+
+
+class RadialSpectrum(NamedTuple):
+    """An isotropic spectrum as numbers (:meth:`PowerSpectrum.radial_spectrum`); unpacks as
+    ``profile, breaks, support``."""
+
+    profile: Callable[[np.ndarray], np.ndarray]
+    breaks: list
+    support: float | None
 
 
 def _value_map(e, values, D, dsym, keep=("k_", "r_")):
@@ -473,7 +359,7 @@ def _piecewise_breaks(e, k):
             for rel in cond.atoms(sp.core.relational.Relational):
                 try:
                     sols = sp.solve(sp.Eq(rel.lhs, rel.rhs), k)
-                except Exception:  # noqa: BLE001
+                except SYMBOLIC_FAILURES:  # sympy cannot solve for the switching radius: not a break we know
                     continue
                 for s in sols:
                     if s.is_number and s.is_real and s > 0:
@@ -525,7 +411,7 @@ def _same(a, b) -> bool:
         return True
     try:
         return sp.expand(a - b) == 0
-    except Exception:  # noqa: BLE001
+    except SYMBOLIC_FAILURES:  # an expansion sympy cannot do: not shown to be equal
         return False
 
 
@@ -536,7 +422,7 @@ def _tidy_piece(e):
         return sp.Piecewise(*[(_tidy_piece(v), c) for v, c in e.args])
     try:
         e = sp.cancel(e)
-    except Exception:  # noqa: BLE001 -- cancel does not know every function
+    except SYMBOLIC_FAILURES:  # cancel does not know every function (a PolynomialError): keep e
         pass
     e = sp.powsimp(sp.factor_terms(e), combine="exp")
     return sp.factor_terms(e)
@@ -567,11 +453,11 @@ def _fourier_route(G, p, allow_numeric=True, time_limit_s: float = 30) -> PowerS
     k = sp.Symbol("k", positive=True)
     gr = _radial(g, x, r)
     if gr is None:
-        raise NotImplementedError("only isotropic 2-point functions (functions of |x - y|) are transformed in d >= 2")
+        raise NoClosedForm("only isotropic 2-point functions (functions of |x - y|) are transformed in d >= 2")
     if not isinstance(x, VectorSymbol):
         gm = g.subs(x, -r)
         if not _same(sp.expand(gr), sp.expand(gm)):
-            raise NotImplementedError("a 2-point function that is not even in x - y (d = 1) is not transformed")
+            raise NoClosedForm("a 2-point function that is not even in x - y (d = 1) is not transformed")
     # symbolic attempt
     closed, method = None, "numeric"
     try:
@@ -589,7 +475,7 @@ def _fourier_route(G, p, allow_numeric=True, time_limit_s: float = 30) -> PowerS
             res = sp.integrate(integrand, (r, 0, sp.oo), conds="none")
         if not res.has(sp.Integral) and not res.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
             closed = sp.simplify(pref * res)
-    except Exception:  # noqa: BLE001 -- sympy failed or timed out: numeric
+    except SYMBOLIC_FAILURES:  # sympy gave up or timed out: the numeric transform takes over
         closed = None
     if closed is not None:
         ok = True
@@ -613,7 +499,7 @@ def _fourier_route(G, p, allow_numeric=True, time_limit_s: float = 30) -> PowerS
             return PowerSpectrum(expr, p, d, method, network=G.network, correlator=G,
                                  notes=f"transform of G^(2)(x, 0) = {g}, checked numerically")
     if not allow_numeric:
-        raise NotImplementedError(f"no closed-form Fourier transform of {g}")
+        raise NoClosedForm(f"no closed-form Fourier transform of {g}")
     placeholder = sp.Integral(sp.exp(-sp.I * _dotp(p, x)) * g, x)
     return PowerSpectrum(placeholder, p, d, "numeric", network=G.network, correlator=G, position=(g, x),
                          notes=f"no closed form for the transform of {g}: numerical radial transform")
@@ -637,7 +523,7 @@ def _numeric_correlator_route(G, p) -> PowerSpectrum:
     if d != 1:
         rot = is_rotation_invariant(G)
         if rot.holds is not True:
-            raise NotImplementedError(
+            raise NoClosedForm(
                 "the 2-point function has no closed form and is not isotropic, so neither a closed-form nor a "
                 f"radial numeric transform applies (rotations: {rot.evidence})")
     placeholder = sp.Integral(sp.exp(-sp.I * _dotp(p, x)) * g, x)
@@ -647,14 +533,13 @@ def _numeric_correlator_route(G, p) -> PowerSpectrum:
 
 
 class _Profile:
-    """``g(r) = G^(2)(r e_1, 0)`` as numbers, for one dimension D and one set of values.
+    r"""``g(r) = G^(2)(r e_1, 0)`` as numbers, for one dimension D and one set of values.
 
     Expectations that do not depend on the points (e.g. :math:`E[\tanh^2 e]`) are integrated
     once and frozen as numbers (with their error); the rest is evaluated batch by batch."""
 
     def __init__(self, G, D: int, values):
         from ..engine.expectation import Expectation
-        from ..analysis.symmetries import _evaluate
 
         self.G, self.D = G, D
         self.values = dict(values)
@@ -664,7 +549,7 @@ class _Profile:
         X0 = np.zeros((1, 2, D))
         for E in sorted(G.expr.atoms(Expectation), key=sp.default_sort_key):
             if not (E.free_symbols & set(G.points)):
-                v, e = _evaluate(E, G.points, G.dim, X0, self.values)
+                v, e, _ = evaluate_with_error(E, X0, self.values, points=G.points, dim=G.dim)
                 u = sp.Dummy()
                 coef = sp.diff(expr.xreplace({E: u}), u).subs(u, E)
                 const_err += e * self._size(coef, X0)
@@ -673,24 +558,21 @@ class _Profile:
 
     def _size(self, c, X) -> float:
         """max |c| at the point sets X (c a coefficient of an expectation in G)."""
-        from ..analysis.symmetries import _evaluate
-
         c = sp.sympify(c)
         if not c.free_symbols - {s for s in c.free_symbols if s.name in self.values}:
             return abs(_num(c, self.values, self.D, self.G.dim))
-        cv, _ = _evaluate(c, self.G.points, self.G.dim, X, self.values)
+        cv, _, _ = evaluate_with_error(c, X, self.values, points=self.G.points, dim=self.G.dim)
         return float(np.max(np.abs(cv)))
 
     def __call__(self, r) -> tuple[np.ndarray, float]:
         """g at the radii ``r`` and an absolute error bound for the batch (the expectations'
         quadrature errors times the size of their coefficients in G)."""
         from ..engine.expectation import Expectation
-        from ..analysis.symmetries import _evaluate
 
         r = np.asarray(r, dtype=float)
         X = np.zeros(r.shape + (2, self.D))
         X[..., 0, 0] = r
-        g, err = _evaluate(self.expr, self.G.points, self.G.dim, X, self.values)
+        g, err, _ = evaluate_with_error(self.expr, X, self.values, points=self.G.points, dim=self.G.dim)
         exps = sorted(self.expr.atoms(Expectation), key=sp.default_sort_key)
         coef = 1.0
         if exps and err > 0:  # G is (almost always) linear in its expectations: dG/dE is closed form
@@ -797,6 +679,7 @@ def _numeric_transform(G, ks: np.ndarray, D: int, values, cache: dict) -> tuple[
     return val, err
 
 
+@provides("power_spectrum")  # Network.power_spectrum
 def power_spectrum(obj: "Network | Correlator", method: str = "auto", momentum: str = "p") -> PowerSpectrum:
     r"""The power spectrum :math:`G(p)=\int d^dx\,e^{-ip\cdot x}G^{(2)}(x,0)` of a network or a 2-point :class:`Correlator`.
 
@@ -822,7 +705,7 @@ def power_spectrum(obj: "Network | Correlator", method: str = "auto", momentum: 
         if method in ("auto", "delta"):
             try:
                 return _delta_rule(obj, p)
-            except _NoJointDensity as exc:
+            except NoJointDensity as exc:
                 raise ValueError(f"no power spectrum in symbolic d: {exc}") from exc
             except NotACosLayer as exc:
                 if method == "delta":
@@ -835,7 +718,7 @@ def power_spectrum(obj: "Network | Correlator", method: str = "auto", momentum: 
                 raise ValueError("the delta rule needs the network of a 2-point function")
             try:
                 return _delta_rule(obj.network, p)
-            except _NoJointDensity as exc:
+            except NoJointDensity as exc:
                 raise ValueError(f"no power spectrum in symbolic d: {exc}") from exc
             except NotACosLayer as exc:
                 raise ValueError(f"the delta rule does not apply: {exc}") from exc

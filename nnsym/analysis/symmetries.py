@@ -29,17 +29,16 @@ False
 """
 from __future__ import annotations
 
-import re
-import warnings
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 import sympy as sp
 
-from ..core.laws import NormalLaw, RandomVector, UniformBallLaw, is_random, random_atoms
+from ..core.random import RandomVector
 from ..engine.expectation import Expectation
 from ..core.vectors import Component, Dot, ScalarPoint, VectorSymbol, expand_dot, vector_atoms
+from .toolkit import Verdict, default_values, evaluate_with_error, numeric_dimension, numeric_values
+from ..model.extensions import provides
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..model.network import Network
@@ -55,54 +54,7 @@ __all__ = [
 ]
 
 
-@dataclass
-class Verdict:
-    """A yes / no / undecided answer with its reasoning.
-
-    ``holds`` is True, False or None (undecided); ``evidence`` says why; ``method`` is
-    ``"symbolic"``, ``"structural"``, ``"numeric"`` or ``"undecided"``. ``bool(verdict)``
-    raises for an undecided verdict rather than guessing.
-
-    >>> v = Verdict(True, "depends on x_1 - x_2 only"); bool(v), str(v)
-    (True, 'yes [symbolic]: depends on x_1 - x_2 only')
-    """
-
-    holds: bool | None
-    evidence: str
-    method: str = "symbolic"
-    details: dict = field(default_factory=dict)
-
-    def __bool__(self):
-        if self.holds is None:
-            raise ValueError(f"undecided verdict (use .holds): {self.evidence}")
-        return bool(self.holds)
-
-    def __str__(self):
-        word = {True: "yes", False: "no", None: "undecided"}[self.holds]
-        return f"{word} [{self.method}]: {self.evidence}"
-
-
 # ----------------------------------------------------------------------------- helpers
-def default_values(symbols, seed: int = 0) -> dict:
-    """Numeric values by name for the numeric checks: positive symbols in [0.6, 1.4], integers 7.
-
-    >>> default_values([sp.Symbol("N", positive=True, integer=True)])
-    {'N': 7}
-    """
-    rng = np.random.default_rng(seed)
-    out = {}
-    for s in sorted(symbols, key=sp.default_sort_key):
-        if isinstance(s, (VectorSymbol, sp.Dummy)):
-            continue
-        if s.is_integer:
-            out[s.name] = 7
-        elif s.is_positive or s.is_nonnegative:
-            out[s.name] = float(rng.uniform(0.6, 1.4))
-        else:
-            out[s.name] = float(rng.uniform(-1.0, 1.0))
-    return out
-
-
 def canonical(expr) -> sp.Expr:
     r"""A canonical form for comparisons: scalar products and the arguments of exp and Abs
     expanded, exponentials of each product merged, e.g. :math:`e^{-|x_1-x_2|^2}` and
@@ -139,41 +91,6 @@ def _unpack(obj, points=None, dim=None):
     return sp.sympify(obj), tuple(points), sp.sympify(dim), None
 
 
-def _evaluate(expr, points, dim, X, values) -> tuple[np.ndarray, float]:
-    """Values at X (P, n, D) and an absolute error estimate (0 for closed forms)."""
-    from ..numeric.kernels import NumericWarning, evaluate
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", NumericWarning)
-        out = evaluate(expr, points, dim, X, values, {})
-    err = 0.0
-    for w in caught:
-        m = re.search(r"error ([0-9.eE+-]+)", str(w.message))
-        if m:
-            err += float(m.group(1))
-    return np.asarray(out), err
-
-
-def _numeric_values(expr, values, dim):
-    syms = {s for s in sp.sympify(expr).free_symbols
-            if not isinstance(s, (VectorSymbol, ScalarPoint)) and not is_random(s)}
-    if not sp.sympify(dim).is_Integer:
-        syms.discard(dim)
-    vals = default_values(syms)
-    vals.update(values or {})
-    if not sp.sympify(dim).is_Integer:
-        vals.setdefault(sp.sympify(dim).name, 3)
-    return vals
-
-
-def _test_dim(dim, vals: Mapping | None = None) -> int:
-    """The dimension used for numeric checks: d itself, or the value given for a symbolic d (default 3)."""
-    dim = sp.sympify(dim)
-    if dim.is_Integer:
-        return int(dim)
-    return int((vals or {}).get(dim.name, 3))
-
-
 def _compare(f0, f1, err, exact: bool):
     scale = max(float(np.max(np.abs(f0))), float(np.max(np.abs(f1))), 1e-300)
     dev = float(np.max(np.abs(f1 - f0)))
@@ -184,7 +101,7 @@ def _compare(f0, f1, err, exact: bool):
 # ----------------------------------------------------------------------------- translations
 def _cos_layer_or_none(net):
     """The F(b) cos(b.x + c) structure of ``net`` (see :func:`nnsym.analysis.spectra.cos_layer`), or None."""
-    from ..analysis.spectra import NotACosLayer, cos_layer
+    from ..model.neurons import NotACosLayer, cos_layer
 
     if net is None:
         return None
@@ -204,6 +121,7 @@ def _structural_translation(net) -> Verdict | None:
         "correlator is translation invariant at every n and N"), "structural")
 
 
+@provides("is_translation_invariant")  # Correlator.is_translation_invariant
 def is_translation_invariant(obj, values: Mapping | None = None, points=None, dim=None, seed: int = 0,
                              samples: int = 6) -> Verdict:
     r"""Is :math:`G(x_1+a,\dots,x_n+a) = G(x_1,\dots,x_n)` for all :math:`a\in\mathbb R^d`?
@@ -226,14 +144,14 @@ def is_translation_invariant(obj, values: Mapping | None = None, points=None, di
     structural = _structural_translation(net)
     if structural is not None:
         return structural
-    vals = _numeric_values(expr, values, dim)
-    D = _test_dim(dim, vals)
+    vals = numeric_values(expr, values, dim)
+    D = numeric_dimension(dim, vals)
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(samples, len(points), D))
     a = rng.normal(scale=1.5, size=(samples, 1, D))
     exact = not expr.has(Expectation)
-    f0, e0 = _evaluate(expr, points, dim, X, vals)
-    f1, e1 = _evaluate(expr, points, dim, X + a, vals)
+    f0, e0, _ = evaluate_with_error(expr, X, vals, points=points, dim=dim)
+    f1, e1, _ = evaluate_with_error(expr, X + a, vals, points=points, dim=dim)
     dev, scale, tol = _compare(f0, f1, e0 + e1, exact)
     where = f"at {samples} random point sets and shifts (d = {D}, values {vals})"
     if dev > tol:
@@ -267,7 +185,7 @@ def _structural_rotation(net) -> Verdict | None:
     if not isinstance(b, RandomVector):
         return None
     law = b.law
-    iso_law = isinstance(law, UniformBallLaw) or (isinstance(law, NormalLaw) and law.params[0] == 0)
+    iso_law = law.is_isotropic
     F = L.F
     iso_F = _only_scalar_products(F.xreplace({b: VectorSymbol("bb_", b.dim)}), (VectorSymbol("bb_", b.dim),)) \
         if F.has(b) else True
@@ -278,6 +196,7 @@ def _structural_rotation(net) -> Verdict | None:
     return None
 
 
+@provides("is_rotation_invariant")  # Correlator.is_rotation_invariant
 def is_rotation_invariant(obj, values: Mapping | None = None, points=None, dim=None, seed: int = 0,
                           samples: int = 4, rotations: int = 3) -> Verdict:
     r"""Is :math:`G(Rx_1,\dots,Rx_n) = G(x_1,\dots,x_n)` for all :math:`R\in SO(d)`?
@@ -302,16 +221,16 @@ def is_rotation_invariant(obj, values: Mapping | None = None, points=None, dim=N
     structural = _structural_rotation(net)
     if structural is not None:
         return structural
-    vals = _numeric_values(expr, values, dim)
-    D = _test_dim(dim, vals)
+    vals = numeric_values(expr, values, dim)
+    D = numeric_dimension(dim, vals)
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(samples, len(points), D))
     exact = not expr.has(Expectation)
-    f0, e0 = _evaluate(expr, points, dim, X, vals)
+    f0, e0, _ = evaluate_with_error(expr, X, vals, points=points, dim=dim)
     worst = (0.0, 1e-300, 0.0)
     for j in range(rotations):
         R = special_ortho_group.rvs(D, random_state=seed + 17 * j + 1)
-        f1, e1 = _evaluate(expr, points, dim, X @ R.T, vals)
+        f1, e1, _ = evaluate_with_error(expr, X @ R.T, vals, points=points, dim=dim)
         dev, scale, tol = _compare(f0, f1, e0 + e1, exact)
         if dev > tol:
             return Verdict(False, (f"counterexample: a random rotation (special_ortho_group, d = {D}) changes G by "
@@ -346,13 +265,13 @@ def is_permutation_symmetric(obj, values: Mapping | None = None, points=None, di
     if symbolic:
         return Verdict(True, "the expression is invariant under the transposition (1 2) and the cycle (1 2 ... n), "
                              "which generate all permutations", "symbolic")
-    vals = _numeric_values(expr, values, dim)
-    D = _test_dim(dim, vals)
+    vals = numeric_values(expr, values, dim)
+    D = numeric_dimension(dim, vals)
     X = np.random.default_rng(seed).normal(size=(4, n, D))
     exact = not expr.has(Expectation)
-    f0, e0 = _evaluate(expr, points, dim, X, vals)
+    f0, e0, _ = evaluate_with_error(expr, X, vals, points=points, dim=dim)
     for perm in gens:
-        f1, e1 = _evaluate(expr, points, dim, X[:, list(perm), :], vals)
+        f1, e1, _ = evaluate_with_error(expr, X[:, list(perm), :], vals, points=points, dim=dim)
         dev, scale, tol = _compare(f0, f1, e0 + e1, exact)
         if dev > tol:
             return Verdict(False, f"counterexample: permuting the points changes G by {dev:.3g} (scale {scale:.3g})",
@@ -378,7 +297,7 @@ def z2_symmetry(net: "Network", n_max: int = 3) -> Verdict:
     if not isinstance(net, Network):
         raise TypeError(f"z2_symmetry needs an nnsym.Network, got {type(net).__name__}")
     a = net.readout
-    if a.law.is_even and a not in random_atoms(net.neuron) and (net.bias is None or net.bias.law.is_even):
+    if net.is_z2_symmetric:  # the one Z2 rule (see Network.is_z2_symmetric)
         return Verdict(True, (f"the readout law {a.law} is even and independent of the neuron (E[a^(2k+1)] = 0)"
                               + ("" if net.bias is None else " and the output bias is even")
                               + ": every odd correlator vanishes, at every N"), "structural")
@@ -386,10 +305,10 @@ def z2_symmetry(net: "Network", n_max: int = 3) -> Verdict:
         G = net.correlator(n)
         if G.expr == 0:
             continue
-        vals = _numeric_values(G.expr, {}, net.dim)
-        D = _test_dim(net.dim, vals)
+        vals = numeric_values(G.expr, {}, net.dim)
+        D = numeric_dimension(net.dim, vals)
         X = np.random.default_rng(0).normal(size=(4, n, D))
-        f, err = _evaluate(G.expr, G.points, net.dim, X, vals)
+        f, err, _ = evaluate_with_error(G.expr, X, vals, points=G.points, dim=net.dim)
         if float(np.max(np.abs(f))) > 1e-9 + 50 * err:
             return Verdict(False, f"G^({n}) = {G.expr} does not vanish (e.g. {f[0]:.4g} at random points)", "numeric")
     return Verdict(None, f"odd correlators up to n = {n_max} vanish, but the readout law is not even: "

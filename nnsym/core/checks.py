@@ -15,11 +15,9 @@ from typing import Callable, Mapping
 
 import sympy as sp
 
+from ..errors import SpotCheckError
+
 __all__ = ["spot_check", "time_limit", "SpotCheckError", "random_values"]
-
-
-class SpotCheckError(ArithmeticError):
-    """A sympy closed form disagrees with numerical integration."""
 
 
 def random_values(symbols, seed: int = 0) -> dict:

@@ -63,7 +63,7 @@ class ScalarPoint(sp.Symbol):
 
 
 class VectorSymbol(sp.Symbol):
-    """A vector of :math:`\\mathbb{R}^d` (``dim`` an int or a sympy Symbol)."""
+    r"""A vector of :math:`\mathbb{R}^d` (``dim`` an int or a sympy Symbol)."""
 
     is_commutative = True
     _iterable = False  # x[j] is a component, but sympy must not iterate over a vector

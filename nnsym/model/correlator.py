@@ -11,17 +11,13 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from ..core.random import random_atoms
 from ..engine.expectation import is_exact
-from ..numeric.kernels import evaluate as _evaluate
+from ..numeric.bindings import Bindings
+from ..numeric.kernels import evaluate as evaluate_kernel
+from .extensions import call
 
 __all__ = ["Correlator"]
-
-
-def unknown_value_names(values, known) -> list:
-    """The keywords of ``values`` that are not in ``known`` (a misspelling such as ``sigmaa=``,
-    or a name of another network: one dict shared by several networks must be filtered, e.g.
-    ``{k: v for k, v in VALUES.items() if k in corr.value_names()}``)."""
-    return sorted(k for k in values if k not in known)
 
 
 class Correlator:
@@ -82,7 +78,8 @@ class Correlator:
     # ------------------------------------------------------------------ algebra
     def subs(self, *args, **kwargs) -> "Correlator":
         """A new correlator with ``expr.subs(...)`` (e.g. values of hyper-parameters)."""
-        return Correlator(self.expr.subs(*args, **kwargs), self.points, self.dim, self.name, self.network, self.connected)
+        return Correlator(self.expr.subs(*args, **kwargs), self.points, self.dim, self.name, self.network,
+                          self.connected)
 
     def __eq__(self, other):
         return isinstance(other, Correlator) and self.points == other.points and self.expr == other.expr
@@ -91,50 +88,53 @@ class Correlator:
 
     # ------------------------------------------------------------------ numbers
     def evaluate(self, X, **values) -> np.ndarray:
-        """Evaluate at point sets ``X`` of shape ``(..., n, d)``; returns shape ``X.shape[:-2]``.
+        r"""Evaluate :math:`G^{(n)}(x_1,\dots,x_n)` at point sets ``X`` of shape ``(..., n, d)``;
+        returns shape ``X.shape[:-2]``.
 
         Hyper-parameters are given by name (``sigma_a=1.0, N=10``); in a
         general dimension ``d`` is read from ``X.shape[-1]``. Parts without a
-        closed form are integrated numerically (with a ``NumericWarning``).
-        """
-        self._check_value_names(values)
-        if self.network is not None:  # values for symbols that cancelled out must still be valid
-            from ..numeric.kernels import check_values
+        closed form are integrated numerically (with a ``NumericWarning``). The values are
+        checked once (:meth:`bind`) on their way to the kernel.
 
-            known = [h for h in self.network.hyperparameters if h.name in values]
-            check_values(known, values, "evaluate")
-        return _evaluate(self.expr, self.points, self.dim, X, values, self._cache)
+        >>> import numpy as np, nnsym as ns
+        >>> ns.zoo.cos_net(2).correlator(2).evaluate(np.zeros((1, 2, 2)), sigma_a=1.0, sigma_b=0.7, N=10)
+        array([0.5])
+        """
+        return self.evaluate_bound(X, self.bind(values))
+
+    def bind(self, values) -> Bindings:
+        r"""The named ``values`` checked once against :meth:`value_symbols` (unknown names, numbers,
+        the symbols' assumptions; also the values of the network's symbols that cancelled out of
+        ``expr``): a :class:`~nnsym.numeric.bindings.Bindings` for :meth:`evaluate_bound`."""
+        return Bindings(values, self.value_symbols(), "evaluate")
+
+    def evaluate_bound(self, X, bindings: Bindings) -> np.ndarray:
+        r""":meth:`evaluate` with values already checked by :meth:`bind` (not checked again)."""
+        return evaluate_kernel(self.expr, self.points, self.dim, X, bindings, self._cache)
+
+    def value_symbols(self) -> list:
+        r"""The symbols ``evaluate`` takes values for: the correlator's hyper-parameters, those of
+        the network it came from (values shared by several correlators of one network), those of
+        laws inside unevaluated expectations, and ``d``."""
+        syms = {s for s in self.free_parameters if not isinstance(s, sp.Dummy)}
+        for p in random_atoms(self.expr):  # laws inside unevaluated expectations, e.g. Uniform(-L, L)
+            syms = {s for s in syms if s.name != p.name}  # a random parameter takes no value
+            law_syms = p.law.free_symbols() | set(sp.sympify(getattr(p, "dim", None) or 1).free_symbols)
+            syms |= {s for s in law_syms if not isinstance(s, sp.Dummy)}
+        if self.network is not None:
+            syms |= set(self.network.hyperparameters)
+        if not self.dim.is_Integer:
+            syms.add(self.dim)
+        return sorted(syms, key=sp.default_sort_key)
 
     def value_names(self) -> list:
         """The names ``evaluate`` expects as values: the correlator's hyper-parameters, those of the
         network it came from (values shared by several correlators of one network) and ``d``.
         Any other keyword is refused (``TypeError``) as a misspelling."""
-        names = {s.name for s in self.free_parameters if not isinstance(s, sp.Dummy)}
-        from ..core.laws import random_atoms
-
-        for p in random_atoms(self.expr):  # laws inside unevaluated expectations, e.g. Uniform(-L, L)
-            names.discard(p.name)  # a random parameter takes no value
-            syms = p.law.free_symbols() | set(sp.sympify(getattr(p, "dim", None) or 1).free_symbols)
-            names |= {s.name for s in syms if not isinstance(s, sp.Dummy)}
-        if self.network is not None:
-            names |= {s.name for s in self.network.hyperparameters}
-        if not self.dim.is_Integer:
-            names.add(self.dim.name)
-        return sorted(names)
-
-    def _check_value_names(self, values) -> None:
-        known = self.value_names()
-        unknown = unknown_value_names(values, known)
-        if unknown:
-            import difflib
-
-            hints = [f"{u!r} (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(u, known, 1)) else repr(u)
-                     for u in unknown]
-            raise TypeError(f"evaluate() got value(s) for unknown name(s) {', '.join(hints)}; "
-                            f"the known names are: {', '.join(known) or '(none)'}")
+        return sorted({s.name for s in self.value_symbols()})
 
     # ------------------------------------------------------------------ symmetries (issue 4)
-    def is_translation_invariant(self, **values) -> "Verdict":
+    def is_translation_invariant(self, **values) -> Any:
         r"""Verdict on :math:`G(x_1+a,\dots,x_n+a) = G(x_1,\dots,x_n)` (see :mod:`nnsym.analysis.symmetries`);
         ``.holds`` is True / False / None, ``.evidence`` says why. Values (by name) for numeric checks.
 
@@ -142,17 +142,14 @@ class Correlator:
         >>> ns.zoo.cos_net(2).correlator(4, connected=True).is_translation_invariant().holds
         True
         """
-        from ..analysis.symmetries import is_translation_invariant
+        return call("is_translation_invariant", self, values)
 
-        return is_translation_invariant(self, values)
-
-    def is_rotation_invariant(self, **values) -> "Verdict":
-        r"""Verdict on :math:`G(Rx_1,\dots,Rx_n) = G(x_1,\dots,x_n)`, :math:`R\in SO(d)` (see :mod:`nnsym.analysis.symmetries`).
+    def is_rotation_invariant(self, **values) -> Any:
+        r"""Verdict on :math:`G(Rx_1,\dots,Rx_n) = G(x_1,\dots,x_n)`, :math:`R\in SO(d)`
+        (a :class:`~nnsym.analysis.symmetries.Verdict`; see :mod:`nnsym.analysis.symmetries`).
 
         >>> import nnsym as ns
         >>> ns.zoo.gauss_net(3).correlator(2).is_rotation_invariant().method
         'symbolic'
         """
-        from ..analysis.symmetries import is_rotation_invariant
-
-        return is_rotation_invariant(self, values)
+        return call("is_rotation_invariant", self, values)

@@ -21,15 +21,18 @@ import itertools
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
 import sympy as sp
 from sympy.utilities.iterables import multiset_partitions
 
-from ..model.correlator import Correlator
-from ..core.laws import RandomSymbol, RandomVector, is_random, random_atoms
-from ..engine.expectation import expectation, split_domain, with_domain
+from ..core.random import RandomSymbol, RandomVector, is_random, random_atoms
 from ..core.vectors import ScalarPoint, VectorSymbol
+from ..engine.expectation import expectation, split_domain, with_domain
+from ..errors import CostWarning, TooExpensive
+from ..model.correlator import Correlator
+from ..numeric.bindings import Bindings
+from .extensions import call
 
 __all__ = ["Input", "Network", "set_partitions", "moebius", "cumulant", "TooExpensive", "CostWarning",
            "DerivationCost"]
@@ -148,18 +151,23 @@ class Network:
     bias : an optional output bias :math:`b_{\rm out}` (a scalar parameter law).
     """
 
-    def __init__(self, neuron, readout, width, input, shared: Iterable = (), bias=None):
+    # The public keyword is ``input`` (the physicist's word, and public API since the first release:
+    # ``Network(..., input=x)``); it is bound at once to ``point`` so that the builtin is not shadowed
+    # in the body.
+    def __init__(self, neuron, readout, width, input, shared: Iterable = (), bias=None):  # noqa: A002
+        point = input  # from here on the input symbol is ``point``; ``input`` is not used again
         self.neuron = sp.sympify(neuron)
-        if not isinstance(input, (ScalarPoint, VectorSymbol)) or is_random(input):
-            raise TypeError(f"input must be made with nnsym.Input, got {input!r}")
-        self.input = input
-        if input not in self.neuron.free_symbols:
-            raise ValueError(f"the neuron {self.neuron} does not depend on the input {input}")
+        if not isinstance(point, (ScalarPoint, VectorSymbol)) or is_random(point):
+            raise TypeError(f"input must be made with nnsym.Input, got {point!r}")
+        self.input = point
+        if point not in self.neuron.free_symbols:
+            raise ValueError(f"the neuron {self.neuron} does not depend on the input {point}")
         if not isinstance(readout, RandomSymbol):
             raise TypeError(f"readout must be a scalar parameter law (e.g. nnsym.Normal), got {readout!r}")
         self.readout = readout
         self.width = sp.sympify(width)
-        if self.width.is_positive is False or (self.width.is_Integer and self.width < 1) or self.width.is_integer is False:
+        w = self.width
+        if w.is_positive is False or (w.is_Integer and w < 1) or w.is_integer is False:
             raise ValueError(f"the width must be a positive integer, got {self.width}")
         if bias is not None and not isinstance(bias, RandomSymbol):
             raise TypeError(f"bias must be a scalar parameter law or None, got {bias!r}")
@@ -172,13 +180,14 @@ class Network:
         self.shared = shared
         if bias is not None and bias in self.params:
             raise ValueError(f"the output bias {bias} must not appear in the neuron or be the readout")
-        self.dim = input.dim
-        _check_scalar_neuron(self.neuron, input)
+        self.dim = point.dim
+        _check_scalar_neuron(self.neuron, point)
         _check_one_symbol_per_name(self)
 
     # ------------------------------------------------------------------ basic objects
     def __repr__(self):
-        return f"Network(neuron={self.neuron}, readout={self.readout}, width={self.width}, shared={self.shared}, bias={self.bias})"
+        return (f"Network(neuron={self.neuron}, readout={self.readout}, width={self.width}, shared={self.shared}, "
+                f"bias={self.bias})")
 
     @property
     def iid(self) -> bool:
@@ -195,8 +204,27 @@ class Network:
         syms -= set(self.params) | {self.input}
         return sorted((s for s in syms if not is_random(s)), key=sp.default_sort_key)
 
+    def bind(self, values, context: str, options=()) -> Bindings:
+        r"""The named hyper-parameter ``values`` checked once (unknown names, numbers, assumptions):
+        a :class:`~nnsym.numeric.bindings.Bindings` over :attr:`hyperparameters` and ``d``. An
+        unknown name is refused as an unexpected keyword of ``context`` (neither one of its
+        ``options`` nor a hyper-parameter), with a did-you-mean hint.
+
+        >>> import nnsym as ns
+        >>> dict(ns.zoo.cos_net(2).bind({"sigma_a": 1, "N": 10}, "monte_carlo"))
+        {'sigma_a': 1, 'N': 10}
+        """
+        known = list(self.hyperparameters) + ([self.dim] if self.dim.is_Symbol else [])
+        return Bindings(values, known, context, tuple(options))
+
+    def derived_cache(self, owner: str) -> dict:
+        r"""A dict that lives and dies with this network, for objects other layers derive from it
+        (e.g. the compiled samplers of :mod:`nnsym.sampling`), under the key ``owner``. Keyed by the
+        network object itself, not by ``id(net)``, so a new network never sees an old one's cache."""
+        return self.__dict__.setdefault("_derived", {}).setdefault(owner, {})
+
     def points(self, n: int) -> tuple:
-        """The point symbols :math:`x_1, \\dots, x_n`."""
+        r"""The point symbols :math:`x_1, \dots, x_n`."""
         mk = (lambda k: ScalarPoint(f"{self.input.name}_{k}")) if isinstance(self.input, ScalarPoint) else (
             lambda k: VectorSymbol(f"{self.input.name}_{k}", self.dim)
         )
@@ -221,20 +249,62 @@ class Network:
         return out
 
     # ------------------------------------------------------------------ moments
+    @property
+    def is_z2_symmetric(self) -> bool:
+        r"""True if the law of the field is invariant under :math:`\phi \to -\phi`, seen from the
+        parameters alone (no integration): the one :math:`Z_2` rule of nnsym.
+
+        The flip :math:`a_i \to -a_i` of every readout (and :math:`b_{\rm out}\to -b_{\rm out}`)
+        maps :math:`\phi \to -\phi`. It leaves the joint law of all parameters invariant, with the
+        rest unchanged, when
+
+        * the readout law is even, :math:`P(a) = P(-a)`;
+        * the readout is not a parameter of the neuron (else the flip changes :math:`h` too);
+        * the output bias, if any, has an even law.
+
+        Sharing the readout does not matter: a shared :math:`a` gives
+        :math:`\phi = a\sum_i h_i(x)`, and :math:`a\to -a` is still a symmetry of its law. Then
+
+        .. math:: G^{(2k+1)}(x_1,\dots,x_{2k+1}) = E[\phi(x_1)\cdots\phi(x_{2k+1})] = 0
+
+        whenever the moment exists (a Cauchy readout is symmetric, but its odd moments are
+        undefined, not zero: :meth:`correlator` derives them and raises).
+
+        >>> import nnsym as ns
+        >>> ns.zoo.cos_net(2).is_z2_symmetric
+        True
+        """
+        a, bias = self.readout, self.bias
+        return (a.law.is_even and a not in random_atoms(self.neuron)
+                and (bias is None or bias.law.is_even))
+
     def _odd_vanishes(self, n: int) -> bool:
-        r"""Z2: an even readout independent of the neuron (and an even bias) kill odd correlators."""
-        if n % 2 == 0:
+        r"""An odd correlator is 0 without integration: :attr:`is_z2_symmetric` and the moments
+        exist (the readout and the bias have moment generating functions)."""
+        if n % 2 == 0 or not self.is_z2_symmetric:
             return False
-        a = self.readout
         # an odd moment of a law without moments (Cauchy) is undefined, not zero
-        if not a.law.is_even or not a.law.has_mgf or a in random_atoms(self.neuron):
-            return False
-        return self.bias is None or (self.bias.law.is_even and self.bias.law.has_mgf)
+        return self.readout.law.has_mgf and (self.bias is None or self.bias.law.has_mgf)
 
     @_memo
     def _neuron_moment(self, pts: tuple) -> sp.Expr:
         r""":math:`E[\prod_{k} a h(x_k)]` for one neuron."""
         return expectation(sp.Mul(*[self.summand(p) for p in pts]))
+
+    def neuron_moment(self, points) -> sp.Expr:
+        r"""The moment of one neuron's summand at the given point symbols (repeats allowed):
+
+        .. math:: E\Big[\prod_{k} a\,h(x_k)\Big]
+
+        (memoised on the network; the building block of every correlator).
+
+        >>> import nnsym as ns
+        >>> net = ns.zoo.cos_net(1)
+        >>> x1, x2 = net.points(2)
+        >>> net.neuron_moment((x1, x2))
+        sigma_a**2*exp(-sigma_b**2*(x_1 - x_2)**2/2)/(2*N)
+        """
+        return self._neuron_moment(tuple(points))
 
     @_memo
     def _partition_moment(self, blocks: tuple) -> sp.Expr:
@@ -282,14 +352,14 @@ class Network:
         (10^4) it issues a :class:`CostWarning` with the estimate. ``progress=True`` shows tqdm
         bars over the expectations and the set partitions.
         """
-        n = _check_n(n)
+        n = check_n(n)
         pts = self.points(n)
         kind = "G_c" if connected else "G"
         if self._odd_vanishes(n):
             expr = sp.S.Zero
         else:
             _check_cost(self.correlator_cost(n, connected), max_terms)
-            expr = _tidy(self._derive(pts, connected, progress))
+            expr = tidy(self._derive(pts, connected, progress))
         return Correlator(expr, pts, self.dim, name=kind, network=self, connected=connected)
 
     def correlator_cost(self, n: int, connected: bool = False, neuron: bool = False) -> "DerivationCost":
@@ -301,7 +371,7 @@ class Network:
         >>> c.partitions, c.expectations, c.terms        # B_8, 2^8 - 1, 8*2*3^7 + B_8
         (4140, 255, 39132)
         """
-        return _derivation_cost(self, _check_n(n), connected, neuron)
+        return _derivation_cost(self, check_n(n), connected, neuron)
 
     def _derive(self, pts: tuple, connected: bool, progress: bool) -> sp.Expr:
         """The unsimplified G^(n) or G_c^(n); with ``progress``, tqdm bars over the distinct
@@ -338,23 +408,22 @@ class Network:
             b.update(max(0, total - b.n))  # partitions skipped by a vanishing (odd) bias moment
             return out
 
-    def power_spectrum(self, method: str = "auto") -> "PowerSpectrum":
-        r"""The power spectrum :math:`G(p) = \int d^dx\, e^{-ip\cdot x} G^{(2)}(x, 0)` (see :mod:`nnsym.analysis.spectra`):
+    def power_spectrum(self, method: str = "auto") -> Any:
+        r"""The power spectrum :math:`G(p) = \int d^dx\, e^{-ip\cdot x} G^{(2)}(x, 0)`, a
+        :class:`~nnsym.analysis.spectra.PowerSpectrum` (computed by :mod:`nnsym.analysis.spectra`):
         the delta-function rule for :math:`F(b)\cos(b\cdot x + c)` neurons, a Fourier transform otherwise.
 
         >>> from nnsym import zoo
         >>> zoo.cauchy_net().power_spectrum().method
         'delta rule'
         """
-        from ..analysis.spectra import power_spectrum
-
-        return power_spectrum(self, method=method)
+        return call("power_spectrum", self, method=method)
 
     def neuron_correlator(self, n: int, *, max_terms: int | None = None) -> Correlator:
         r"""The neuron correlator :math:`H^{(n)}_{i\dots i}(x_1..x_n) = E[h(x_1)\cdots h(x_n)]` (one neuron).
 
         Refused with :class:`TooExpensive` above ``max_terms`` terms (see :meth:`correlator`)."""
-        n = _check_n(n)
+        n = check_n(n)
         _check_cost(self.correlator_cost(n, neuron=True), max_terms)
         pts = self.points(n)
         expr = expectation(sp.Mul(*[self.neuron.xreplace({self.input: p}) for p in pts]))
@@ -417,15 +486,28 @@ def _check_one_symbol_per_name(net) -> None:
                          f"{' and '.join(sorted(map(describe, group)))}; use one symbol for one name")
 
 
-def _tidy(expr):
-    r"""Distribute the N-dependent prefactors and pull out the common factor,
-    e.g. :math:`\sigma_a^4/(8N)\,[3(\dots) - 2(\dots)]` (cheap: no ``simplify``).
-    The domains of the moments' transforms are gathered into one condition on the whole result."""
+def tidy(expr: sp.Expr) -> sp.Expr:
+    r"""A derived correlator in its printed form: distribute the N-dependent prefactors and pull
+    out the common factor, e.g. :math:`\sigma_a^4/(8N)\,[3(\dots) - 2(\dots)]` (cheap: no
+    ``simplify``). The domains of the moments' transforms are gathered into one condition on the
+    whole result.
+
+    >>> import sympy as sp
+    >>> N, s = sp.symbols("N s", positive=True)
+    >>> tidy(3*s**4/(8*N) - 2*s**4/(8*N))
+    s**4/(8*N)
+    """
     value, domain = split_domain(expr)
     return with_domain(sp.factor_terms(sp.expand_mul(value, deep=False)), domain)
 
 
-def _check_n(n) -> int:
+def check_n(n) -> int:
+    r"""The number of points :math:`n` of an n-point function :math:`G^{(n)}(x_1,\dots,x_n)`, as an
+    int :math:`\ge 1` (``True``, ``2.0`` or ``"2"`` are refused, not converted).
+
+    >>> check_n(4)
+    4
+    """
     if isinstance(n, bool) or not isinstance(n, (int, sp.Integer)) and not (hasattr(n, "__index__")):
         raise TypeError(f"the number of points must be an integer, got {n!r}")
     n = int(n)
@@ -442,19 +524,6 @@ WARN_TERMS = 10**4
 SECONDS_PER_TERM = 1e-3
 """Calibration of the time estimate: the cos-net in d = 2 takes about 1 ms per term
 (G_c^(6): 3119 terms, ~3 s; G_c^(8): 39132 terms, ~40 s)."""
-
-
-class TooExpensive(ValueError):
-    """The requested derivation is estimated to be far too expensive (the estimate is in the
-    message and in ``.cost``); pass a larger ``max_terms`` (or ``float('inf')``) to force it."""
-
-    def __init__(self, message: str, cost: "DerivationCost | None" = None):
-        super().__init__(message)
-        self.cost = cost
-
-
-class CostWarning(UserWarning):
-    """A derivation that will take long (the estimate is in the message)."""
 
 
 @dataclass(frozen=True)

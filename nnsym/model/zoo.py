@@ -1,13 +1,14 @@
 r"""Built-in networks, written with the public API only.
 
 No formula for them is stored anywhere: their correlators come out of the
-same engine as a user's network. Conventions are those of NOTES.md.
+same engine as a user's network. Conventions: docs/conventions.md.
 """
 from __future__ import annotations
 
 import sympy as sp
 
-from ..core.laws import Normal, Uniform
+from ..core.random import Normal, Uniform
+from ..model.deep import DeepMLP
 from ..model.network import Input, Network
 
 __all__ = ["cos_net", "gauss_net", "erf_net", "relu_net", "symbols"]
@@ -65,20 +66,17 @@ def gauss_net(d=sp.Symbol("d", positive=True, integer=True)) -> Network:
 
 # ----------------------------------------------------------------------------- issue 4: momentum-space theories
 def _two_layer(activation, d) -> Network:
-    r"""Two-layer network of the NN-QFT paper (NOTES.md): :math:`f(x) = \sum_i W^1_i\,\sigma(W^0_i\cdot x + b^0_i) + b^1`,
-    :math:`W^1\sim\mathcal N(0,\sigma_W^2/N)`, :math:`W^0\sim\mathcal N(0,\sigma_W^2/d\,I)`, :math:`b^0, b^1\sim\mathcal N(0,\sigma_b^2)`."""
-    d = _dim(d)
+    r"""Two-layer network of the NN-QFT paper (docs/conventions.md, "Two-layer networks"):
+    :math:`f(x) = \sum_i W^1_i\,\sigma(W^0_i\cdot x + b^0_i) + b^1`,
+    :math:`W^1\sim\mathcal N(0,\sigma_W^2/N)`, :math:`W^0\sim\mathcal N(0,\sigma_W^2/d\,I)`, :math:`b^0, b^1\sim\mathcal N(0,\sigma_b^2)`.
+    The depth-1 case of the one deep-MLP specification, :class:`~nnsym.model.deep.DeepMLP`."""
     N = sp.Symbol("N", positive=True, integer=True)
     sW, sb = sp.symbols("sigma_W sigma_b", positive=True)
-    x = Input("x", d)
-    W1 = Normal("W1", 0, sW**2 / N)
-    W0 = Normal("W0", 0, sW**2 / d, shape=d)
-    b0 = Normal("b0", 0, sb**2)
-    return Network(activation(W0.dot(x) + b0), readout=W1, width=N, input=x, bias=Normal("b1", 0, sb**2))
+    return DeepMLP(activation, depth=1, d=_dim(d), widths=N, sigma_W=sW, sigma_b=sb).network()
 
 
 def erf_net(d=sp.Symbol("d", positive=True, integer=True)) -> Network:
-    r"""Erf-net (two-layer convention of NOTES.md); its 2-point function is the arcsine kernel
+    r"""Erf-net (two-layer convention, docs/conventions.md); its 2-point function is the arcsine kernel
     :math:`\sigma_b^2 + \sigma_W^2\tfrac{2}{\pi}\arcsin\frac{2m(x,y)}{\sqrt{(1+2m(x,x))(1+2m(y,y))}}`,
     :math:`m(x,y) = \sigma_b^2 + \sigma_W^2 x\cdot y/d`.
 
@@ -89,7 +87,7 @@ def erf_net(d=sp.Symbol("d", positive=True, integer=True)) -> Network:
 
 
 def relu_net(d=sp.Symbol("d", positive=True, integer=True)) -> Network:
-    r"""ReLU-net (two-layer convention of NOTES.md, ReLU written ``Max(0, z)``); its 2-point function is the
+    r"""ReLU-net (two-layer convention, docs/conventions.md; ReLU written ``Max(0, z)``); its 2-point function is the
     arc-cosine kernel :math:`\sigma_b^2 + \tfrac{\sigma_W^2}{2\pi}\sqrt{m(x,x)m(y,y)}(\sin t + (\pi - t)\cos t)`.
 
     >>> relu_net(2).correlator(2).is_exact
@@ -99,7 +97,7 @@ def relu_net(d=sp.Symbol("d", positive=True, integer=True)) -> Network:
 
 
 def free_scalar(d=sp.Symbol("d", positive=True, integer=True)) -> Network:
-    r"""Example 1 of the Halverson talk, a free scalar as a network (NOTES.md):
+    r"""Example 1 of the Halverson talk, a free scalar as a network (docs/conventions.md, "Momentum space"):
 
     .. math:: h(x) = \frac{\cos(b\cdot x + c)}{\sqrt{b^2 + m^2}},\quad b\sim\mathcal U(B_\Lambda),\quad
               c\sim U[-\pi,\pi],\quad a\sim\mathcal N(0,\sigma_a^2/N),
@@ -110,7 +108,7 @@ def free_scalar(d=sp.Symbol("d", positive=True, integer=True)) -> Network:
     >>> free_scalar(3).neuron
     cos(c + Dot(b, x))/sqrt(m**2 + Dot(b, b))
     """
-    from ..core.laws import UniformBall
+    from ..core.random import UniformBall
 
     d = _dim(d)
     N, sa, _, _ = symbols()
@@ -132,7 +130,7 @@ def cauchy_net() -> Network:
     >>> cauchy_net().correlator(2).expr
     sigma_a**2*exp(-m*Abs(x_1 - x_2))/2
     """
-    from ..core.laws import Cauchy
+    from ..core.random import Cauchy
 
     N, sa, _, _ = symbols()
     m = sp.Symbol("m", positive=True)

@@ -10,7 +10,7 @@ result says it is numeric.
 """
 from __future__ import annotations
 
-import math
+import functools
 import warnings
 from typing import Mapping
 
@@ -18,22 +18,12 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import SciPyPrinter
 
-from ..core.laws import RandomVector
+from ..errors import NumericWarning
 from ..engine.expectation import DivergentExpectation, Expectation, split_domain
 from ..core.vectors import ScalarPoint, VectorSymbol
+from .bindings import Bindings, as_value, as_values, check_values  # noqa: F401 -- re-exported
 
 __all__ = ["compile_kernel", "evaluate", "NumericWarning", "check_values", "as_value", "as_values", "as_points"]
-
-
-class NumericWarning(UserWarning):
-    """A value was computed by numerical quadrature, or looks numerically unsafe.
-
-    ``.error`` is the stated bound on the absolute error of the value (None when there is none); the
-    message says the same in words."""
-
-    def __init__(self, message="", error=None):
-        super().__init__(message)
-        self.error = error
 
 
 _ROUNDING = 1e-10
@@ -133,49 +123,16 @@ def canonical_tree(expr):
     return expr.func(*[canonical_tree(a) for a in expr.args])
 
 
-def compile_kernel(args, expr):
-    """``lambdify`` with nnsym's printer and CSE (on the canonical tree of ``expr``)."""
+def compile_kernel(args, expr, modules=None):
+    """``lambdify`` with nnsym's printer and CSE (on the canonical tree of ``expr``).
+
+    ``modules``: the namespaces the printed code runs in (default: nnsym's numpy helpers, scipy,
+    numpy); an array backend passes its own (see :mod:`nnsym.sampling.backends`)."""
     expr = canonical_tree(expr)
     printer = _Printer({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": True, "user_functions": {}})
-    return sp.lambdify(args, expr, modules=[_NAMESPACE, "scipy", "numpy"], printer=printer, cse=True, docstring_limit=0)
-
-
-def as_value(v, name: str, context: str):
-    """One hyper-parameter value as a real number: sympy numbers (``Rational(1, 2)``, ``pi``) become
-    floats; strings, arrays, complex numbers, symbols and nan/inf are refused, naming the value."""
-    if isinstance(v, (bool, np.bool_)):
-        raise TypeError(f"{context}: the value of {name} must be a real number, got {v!r}")
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (str, bytes)):
-        raise TypeError(f"{context}: the value of {name} must be a real number, got the string {v!r}")
-    if isinstance(v, sp.Basic):
-        if not v.is_number:
-            raise TypeError(f"{context}: the value of {name} must be a number, got the expression {v}")
-        c = complex(v.evalf())
-        if c.imag != 0:
-            raise ValueError(f"{context}: the value of {name} must be real, got {v}")
-        v = int(v) if v.is_Integer else c.real
-    else:
-        a = np.asarray(v)
-        if a.ndim != 0:
-            raise TypeError(f"{context}: the value of {name} must be a single real number, got an array of shape {a.shape}")
-        if np.iscomplexobj(a):
-            if a.imag != 0:
-                raise ValueError(f"{context}: the value of {name} must be real, got {v}")
-            a = a.real
-        try:
-            v = float(a)
-        except (TypeError, ValueError):
-            raise TypeError(f"{context}: the value of {name} must be a real number, got {v!r}") from None
-    if not math.isfinite(v):
-        raise ValueError(f"{context}: the value of {name} must be finite, got {v}")
-    return v
-
-
-def as_values(values: Mapping, context: str) -> dict:
-    """All named values through :func:`as_value`."""
-    return {k: as_value(v, k, context) for k, v in values.items()}
+    if modules is None:
+        modules = [_NAMESPACE, "scipy", "numpy"]
+    return sp.lambdify(args, expr, modules=modules, printer=printer, cse=True, docstring_limit=0)
 
 
 def as_points(X, context: str = "points") -> np.ndarray:
@@ -196,124 +153,36 @@ def as_points(X, context: str = "points") -> np.ndarray:
     return X.astype(float)
 
 
-def check_values(symbols, values: Mapping, context: str) -> dict:
-    """Map the named ``values`` onto ``symbols``; clear errors for missing or invalid ones."""
-    out = {}
-    missing = []
-    for s in symbols:
-        if s.name not in values:
-            missing.append(s.name)
-            continue
-        v = as_value(values[s.name], s.name, context)
-        # a positive scale may be set to 0 (the limit, e.g. sigma_b = 0: no bias), a width may not
-        if s.is_positive and (np.any(np.asarray(v) < 0) or (s.is_integer and np.any(np.asarray(v) == 0))):
-            raise ValueError(f"{context}: {s.name} must be positive, got {v}")
-        if s.is_integer and np.any(np.asarray(v) != np.round(np.asarray(v))):
-            raise ValueError(f"{context}: {s.name} must be an integer, got {v}")
-        out[s] = v
-    if missing:
-        raise ValueError(f"{context}: missing value(s) for {', '.join(sorted(missing))}")
-    return out
-
-
-def _point_arrays(points, Xf):
+def point_arrays(points, Xf) -> list:
+    """The points of the point sets ``Xf`` (shape (P, n, d)) as kernel arguments: (P,) for a scalar
+    point, (P, d) for a vector point."""
     arrs = []
     for k, p in enumerate(points):
         arrs.append(Xf[:, k, 0] if isinstance(p, ScalarPoint) else Xf[:, k, :])
     return arrs
 
 
-def _ones_symbols(expr):
+def ones_symbols(expr) -> list:
+    r"""The vectors :math:`\mathbf 1` (``1_d``) in ``expr``: kernel arguments bound to ``np.ones(d)``."""
     return sorted((s for s in expr.free_symbols if isinstance(s, VectorSymbol) and s.name == "1_d"), key=str)
 
 
 # ----------------------------------------------------------------------------- numeric expectations
-_MAX_NODES = 200_000
-
-
-def _nodes_per_dim(ndim: int) -> int:
-    return int(max(6, min(160, math.floor(_MAX_NODES ** (1.0 / ndim)))))
-
-
-def _quadrature_grid(params, D: int, n: int, values: Mapping):
-    """Tensor-product nodes (as arrays per parameter) and weights."""
-    axes = []  # (param, component or None, nodes, weights)
-    for p in params:
-        if isinstance(p, RandomVector) and p.law.joint:
-            nodes, w = p.law.vector_quadrature(n, D, values)  # (K, D), (K,)
-            axes.append((p, "joint", np.arange(len(w)), w, nodes))
-            continue
-        nodes, w = p.law.quadrature(n, values)
-        if isinstance(p, RandomVector):
-            for j in range(D):
-                axes.append((p, j, nodes, w))
-        else:
-            axes.append((p, None, nodes, w))
-    grids = np.meshgrid(*[a[2] for a in axes], indexing="ij")
-    wgrid = np.ones_like(grids[0], dtype=float) if grids else np.ones(())
-    for g, a in zip(np.meshgrid(*[a[3] for a in axes], indexing="ij"), axes):
-        wgrid = wgrid * g
-    K = wgrid.size
-    arrays = {}
-    for a, g in zip(axes, grids):
-        p, j = a[0], a[1]
-        if j is None:
-            arrays[p] = g.reshape(K, 1)
-        elif j == "joint":  # g indexes the law's own (K_p, D) nodes
-            arrays[p] = a[4][g.reshape(K).astype(int)].reshape(K, 1, D)
-        else:
-            arrays.setdefault(p, np.empty((K, 1, D)))[:, 0, j] = g.reshape(K)
-    return arrays, wgrid.reshape(K)
-
-
+@functools.singledispatch
 def numeric_expectation(E: Expectation, points, Xf, values: Mapping, dsym=None) -> tuple[np.ndarray, float]:
-    """Quadrature of ``E`` at every point set; returns values and an error estimate
-    (difference between two rule sizes)."""
-    params = list(E.params)
-    D = Xf.shape[-1]
-    ndim = sum(D if isinstance(p, RandomVector) else 1 for p in params)  # joint laws size their own rule
-    f = E.integrand
-    others = sorted(f.free_symbols - set(params) - set(points) - ({dsym} if dsym is not None else set()), key=str)
-    ones = [s for s in others if isinstance(s, VectorSymbol) and s.name == "1_d"]
-    hyper = [s for s in others if s not in ones]
-    hv = check_values(hyper, values, "numeric expectation")
-    args = params + list(points) + ones + hyper + ([dsym] if dsym is not None else [])
-    fn = compile_kernel(args, f)
-    pts = _point_arrays(points, Xf)
-    law_values = {**{k: v for k, v in values.items()}, **({dsym.name: D} if dsym is not None else {})}
+    r"""Quadrature of the unevaluated expectation ``E`` at every point set ``Xf`` (shape (P, n, d)); returns
+    the values (P,) and an error estimate that bounds the real error.
 
-    def run(n):
-        arrays, w = _quadrature_grid(params, D, n, law_values)
-        out = np.zeros(Xf.shape[0], dtype=complex)
-        K = w.size
-        chunk = max(1, int(2e7 // max(K, 1)))
-        for s in range(0, Xf.shape[0], chunk):
-            sl = slice(s, s + chunk)
-            vals = fn(*[arrays[p] for p in params], *[a[sl] for a in pts], *[np.ones(D)] * len(ones),
-                      *[hv[h] for h in hyper], *([D] if dsym is not None else []))
-            vals = np.broadcast_to(vals, (K, min(chunk, Xf.shape[0] - s)))
-            # far-tail nodes whose weight underflowed (a density ~ 0 there) contribute 0, even where
-            # the integrand alone overflows (e^{s w} against sech w: the product decays; the domain
-            # of the transform has been checked before)
-            negligible = (w < 1e-250)[:, None] & ~np.isfinite(vals)
-            if np.any(negligible):
-                vals = np.where(negligible, 0.0, vals)
-            out[sl] = w @ vals
-        return out
+    Dispatched on the type of ``E``: the rules are registered in :mod:`nnsym.numeric.quadrature`
+    (:func:`~nnsym.numeric.quadrature.law_quadrature` for an
+    :class:`~nnsym.engine.unevaluated.Expectation`, :func:`~nnsym.numeric.quadrature.gaussian_numeric`
+    for a :class:`~nnsym.engine.gaussian.GaussianExpectation`).
 
-    n = _nodes_per_dim(ndim)
-    hi = run(n)
-    lo = run(max(4, (3 * n) // 4))
-    err = float(np.max(np.abs(hi - lo))) if hi.size else 0.0
-    if f.has(*_KINKED):  # a kink: the rules converge slowly and the difference of two can be
-        err *= 10.0      # smaller than the real error (fuzzer: 2.0e-4 stated, 2.3e-4 real)
-    err = max(err, 1e-12 * float(np.max(np.abs(hi)))) if hi.size else err
-    if np.all(np.abs(hi.imag) <= 1e-12 * (1 + np.abs(hi.real))):
-        hi = hi.real
-    return hi, err
-
-
-_KINKED = (sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.sign, sp.Piecewise, sp.floor, sp.ceiling)
+    >>> from nnsym.engine.gaussian import GaussianExpectation
+    >>> numeric_expectation.dispatch(GaussianExpectation).__name__
+    'gaussian_numeric'
+    """
+    raise TypeError(f"no quadrature rule is registered for {type(E).__name__}")
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -339,7 +208,7 @@ def _check_domain(domain, points, ones, hyper, dsym, Xf, hv, D, cache) -> None:
     if key not in cache:
         cache[key] = compile_kernel(list(points) + ones + hyper + ([dsym] if dsym is not None else []), domain)
     with np.errstate(all="ignore"):
-        inside = cache[key](*_point_arrays(points, Xf), *[np.ones(D)] * len(ones),
+        inside = cache[key](*point_arrays(points, Xf), *[np.ones(D)] * len(ones),
                             *[hv[h] for h in hyper], *([D] if dsym is not None else []))
     inside = np.broadcast_to(np.asarray(inside, dtype=bool), (Xf.shape[0],))
     if not np.all(inside):
@@ -350,10 +219,14 @@ def _check_domain(domain, points, ones, hyper, dsym, Xf, hv, D, cache) -> None:
 
 
 def evaluate(expr, points, dim, X, values: Mapping, cache: dict) -> np.ndarray:
-    """Evaluate ``expr`` (in ``points``) at every point set of ``X`` (shape (..., n, d))."""
+    """Evaluate ``expr`` (in ``points``) at every point set of ``X`` (shape (..., n, d)).
+
+    ``values``: a :class:`~nnsym.numeric.bindings.Bindings` (checked once by the caller, used as
+    is) or a plain mapping ``name -> number`` (checked here)."""
     n = len(points)
     X = as_points(X)
-    values = as_values(values, "evaluate")
+    if not isinstance(values, Bindings):
+        values = Bindings(values, None, "evaluate")
     if X.ndim < 2 or X.shape[-2] != n:
         raise ValueError(f"points must have shape (..., {n}, d) for a {n}-point function, got {X.shape}")
     dim = sp.sympify(dim)
@@ -366,7 +239,7 @@ def evaluate(expr, points, dim, X, values: Mapping, cache: dict) -> np.ndarray:
         dsym = dim
         if dsym.name in values and values[dsym.name] != D:
             raise ValueError(f"{dsym.name} = {values[dsym.name]} disagrees with the points' last axis {D}")
-        values = {**values, dsym.name: D}
+        values = values.with_values(**{dsym.name: D})
     batch = X.shape[:-2]
     P = int(np.prod(batch)) if batch else 1
     Xf = X.reshape(P, n, D)
@@ -381,7 +254,7 @@ def evaluate(expr, points, dim, X, values: Mapping, cache: dict) -> np.ndarray:
     dummies = [sp.Dummy(f"E{j}") for j in range(len(expectations))]
     body = expr.xreplace(dict(zip(expectations, dummies))) if expectations else expr
     others = (body.free_symbols | domain.free_symbols) - set(points) - set(dummies) - ({dsym} if dsym is not None else set())
-    ones = _ones_symbols(body)
+    ones = ones_symbols(body)
     hyper = sorted(others - set(ones), key=sp.default_sort_key)
     hv = check_values(hyper, values, "evaluate")
     if domain is not sp.true:
@@ -391,19 +264,14 @@ def evaluate(expr, points, dim, X, values: Mapping, cache: dict) -> np.ndarray:
         cache[key] = (compile_kernel(list(points) + ones + dummies + hyper + ([dsym] if dsym is not None else []), body), dummies)
     fn, dums = cache[key]
 
-    from ..engine.gaussian import GaussianExpectation, gaussian_numeric  # (gaussian imports kernels)
-
     evals = []
     for E in expectations:
-        if isinstance(E, GaussianExpectation):
-            val, err = gaussian_numeric(E, points, Xf, values, dsym)
-        else:
-            val, err = numeric_expectation(E, points, Xf, values, dsym)
+        val, err = numeric_expectation(E, points, Xf, values, dsym)
         warnings.warn(NumericWarning(f"evaluated {E.func.__name__} over {', '.join(map(str, E.params))} by "
                                      f"quadrature (estimated abs. error {err:.1e})", error=err), stacklevel=3)
         evals.append(val)
     with np.errstate(all="ignore"):
-        out = fn(*_point_arrays(points, Xf), *[np.ones(D)] * len(ones), *evals,
+        out = fn(*point_arrays(points, Xf), *[np.ones(D)] * len(ones), *evals,
                  *[hv[h] for h in hyper], *([D] if dsym is not None else []))
     out = np.broadcast_to(np.asarray(out), (P,)).copy()
     if np.iscomplexobj(out):

@@ -24,11 +24,13 @@ trusted because rare draws dominate (see :func:`_trust`); the statistics are in 
 Reproducibility: the draws are cut into fixed blocks, block ``j`` drawing from
 ``SeedSequence(seed).spawn(n_blocks)[j]``; each block's sums are reduced in block
 order. Hence the same seed gives bit-identical numbers for any ``chunk_size``, and
-on a Dask cluster (``client=``) as locally. Memory is bounded by one chunk.
+on a Dask cluster (``client=``) as locally; the promise is stated per array backend in
+:mod:`nnsym.sampling.backends` (numpy by default). The blocks are run by an executor
+(:mod:`nnsym.sampling.executors`) that receives the work function :class:`BlockWork`.
+Memory is bounded by one chunk.
 """
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -36,31 +38,35 @@ from typing import Any, Mapping
 import numpy as np
 import sympy as sp
 
-from ..core.laws import RandomVector, numeric_value
-from ..engine.expectation import DivergentExpectation, growth_degree
-from ..numeric.kernels import NumericWarning, as_points, as_values, check_values, compile_kernel
-from ..model.network import Network, _check_n, cumulant, width_sum_moment, with_bias
+from ..core.random import RandomVector, numeric_value
 from ..core.vectors import ScalarPoint
+from ..engine.expectation import DivergentExpectation, growth_degree
+from ..errors import UnreliableErrorWarning
+from ..model.network import Network, check_n
+from ..numeric.bindings import Bindings
+from ..numeric.kernels import NumericWarning, as_points
+from .backends import ArrayBackend, get_backend
+from .executors import chunks_of, executor_for
+from .moments import BLOCK_ELEMENTS, block_layout, estimate_from_moments, subset_sums
 
-__all__ = ["monte_carlo", "MonteCarloEstimate", "NetworkSampler", "UnreliableErrorWarning"]
-
-
-class UnreliableErrorWarning(NumericWarning):
-    """The Monte Carlo standard error is not trustworthy: the estimate is dominated by a few
-    rare draws (a heavy-tailed integrand, e.g. the Gauss-net at large sigma_b), so the
-    jackknife error (and any z-score built on it) can be far too small."""
-
-_BLOCK_ELEMENTS = 1 << 21  # draws x points per block (about 16 MB per array)
+__all__ = ["monte_carlo", "monte_carlo_bound", "MonteCarloEstimate", "NetworkSampler", "BlockWork",
+           "UnreliableErrorWarning"]
 
 
 # ----------------------------------------------------------------------------- the sampler
 class NetworkSampler:
-    """Numeric view of a :class:`Network`: parameter draws from the laws' numpy
-    samplers and the neuron lambdified to numpy (in a stable form: products of
-    exponentials merged into one, e.g. the Gauss-net normalisation)."""
+    r"""Numeric view of a :class:`Network`: parameter draws from the laws' samplers and the
+    neuron :math:`h(x;\theta)` lambdified (in a stable form: products of exponentials merged into
+    one, e.g. the Gauss-net normalisation), both on the arrays of ``backend`` (default numpy,
+    see :mod:`nnsym.sampling.backends`).
 
-    def __init__(self, net: Network, values: Mapping[str, Any], dim: int):
+    ``neuron_kernel(*theta, x, *hyper_values)`` is the compiled neuron, ``params`` the
+    neuron's parameters (in the kernel's order) and ``hyper_values`` the numbers of its
+    hyper-parameters."""
+
+    def __init__(self, net: Network, values: Mapping[str, Any], dim: int, backend: "ArrayBackend | str | None" = None):
         self.net = net
+        self.backend = get_backend(backend)
         self.dim = int(dim)
         self.values = dict(values)
         dsym = net.dim if not net.dim.is_Integer else None
@@ -72,16 +78,18 @@ class NetworkSampler:
         missing = [h.name for h in hyper if h.name not in self.values]
         if missing:
             raise ValueError(f"monte_carlo: missing value(s) for {', '.join(sorted(missing))}")
-        self._hyper = [self.values[h.name] for h in hyper]
-        self._h = compile_kernel(self.params + [net.input] + hyper, neuron)
+        self.hyper_values = [self.values[h.name] for h in hyper]
+        self.neuron_kernel = self.backend.compile(self.params + [net.input] + hyper, neuron)
         self.width = int(round(numeric_value(net.width, self.values, "width N")))
         # laws frozen to numbers once (no sympy in the sampling loop)
-        self._frozen = {p: p.law.frozen(self.values) for p in net.params}
+        self._frozen = {p: self.backend.freeze(p.law, self.values) for p in net.params}
         width = numeric_value(net.width, self.values, "width N")
         if width != round(width) or width < 1:
             raise ValueError(f"monte_carlo: the width {net.width} must be a positive integer, got {width:g}")
 
-    def _draw(self, p, rng, batch):
+    def draw(self, p, rng, batch: tuple):
+        r"""Draws of the parameter ``p`` for a batch of neurons: shape ``batch + (1,)`` for a scalar,
+        ``batch + (1, d)`` for a vector (the axis of length 1 meets the points)."""
         draw = self._frozen[p]
         if isinstance(p, RandomVector):
             return draw(rng, batch + (self.dim,)).reshape(batch + (1, self.dim))
@@ -89,82 +97,59 @@ class NetworkSampler:
 
     def neuron_values(self, rng, S: int, points: np.ndarray) -> np.ndarray:
         r"""``S`` single-neuron draws of :math:`a\,h(x_m)` at ``points`` (shape (M, d)): (S, M)."""
-        a = self._draw(self.net.readout, rng, (S,))
-        theta = [self._draw(p, rng, (S,)) for p in self.params]
+        a = self.draw(self.net.readout, rng, (S,))
+        theta = [self.draw(p, rng, (S,)) for p in self.params]
         with np.errstate(over="ignore", invalid="ignore"):
-            return a * self._h(*theta, self._point_arg(points), *self._hyper)
+            return a * self.neuron_kernel(*theta, self._point_arg(points), *self.hyper_values)
 
     def field_values(self, rng, S: int, points: np.ndarray) -> np.ndarray:
         r"""``S`` whole-network draws of :math:`\phi(x_m)`: (S, M)."""
         N = self.width
-        a = self._draw(self.net.readout, rng, (S, N)) if self.net.readout not in self.net.shared else \
-            np.broadcast_to(self._draw(self.net.readout, rng, (S, 1)), (S, N, 1))
+        xp = self.backend.xp
+        a = self.draw(self.net.readout, rng, (S, N)) if self.net.readout not in self.net.shared else \
+            xp.broadcast_to(self.draw(self.net.readout, rng, (S, 1)), (S, N, 1))
         theta = []
         for p in self.params:
-            theta.append(self._draw(p, rng, (S, 1)) if p in self.net.shared else self._draw(p, rng, (S, N)))
+            theta.append(self.draw(p, rng, (S, 1)) if p in self.net.shared else self.draw(p, rng, (S, N)))
         with np.errstate(over="ignore", invalid="ignore"):
-            h = np.broadcast_to(self._h(*theta, self._point_arg(points), *self._hyper), (S, N, len(points)))
-            phi = np.einsum("sn,snm->sm", np.broadcast_to(a[..., 0], (S, N)), h)
+            h = xp.broadcast_to(self.neuron_kernel(*theta, self._point_arg(points), *self.hyper_values),
+                                (S, N, len(points)))
+            phi = xp.einsum("sn,snm->sm", xp.broadcast_to(a[..., 0], (S, N)), h)
         if self.net.bias is not None:
-            phi = phi + self.net.bias.law.sample(rng, (S, 1), self.values)
+            phi = phi + self.backend.freeze(self.net.bias.law, self.values)(rng, (S, 1))
         return phi
 
     def _point_arg(self, points):
         return points[:, 0] if isinstance(self.net.input, ScalarPoint) else points
 
 
-# ----------------------------------------------------------------------------- subset sums
-def _subset_sums(Y: np.ndarray, full_sq: np.ndarray | None = None) -> np.ndarray:
-    r"""For Y of shape (S, P, n): ``out[mask, p] = sum_s prod_{k in mask} Y[s, p, k]``
-    for every subset mask of {0..n-1} (mask 0: the count). Depth-first with an explicit
-    stack (only n products alive at a time), on a contiguous (n, P, S) copy so every
-    reduction runs along the fastest axis. ``full_sq`` (2, P), if given, receives the sum and the
-    maximum over draws of the squared product over all n points."""
-    S, P, n = Y.shape
-    Yt = np.ascontiguousarray(np.moveaxis(Y, 0, -1).transpose(1, 0, 2))  # (n, P, S)
-    out = np.zeros((1 << n, P))
-    out[0] = S
-    stack = [(None, 0, 0)]
-    while stack:
-        prod, mask, start = stack.pop()
-        for k in range(start, n):
-            nxt = Yt[k] if prod is None else prod * Yt[k]
-            m = mask | (1 << k)
-            out[m] = nxt.sum(axis=-1)
-            if full_sq is not None and m == (1 << n) - 1:
-                with np.errstate(over="ignore"):
-                    sq = nxt * nxt
-                full_sq[0], full_sq[1] = sq.sum(axis=-1), sq.max(axis=-1)
-            if k + 1 < n:
-                stack.append((nxt, m, k + 1))
-    return out
-
-
-def _moments_to_estimate(m: np.ndarray, n: int, connected: bool, method: str, N: int, bias_moments) -> np.ndarray:
-    """Combine raw subset moments m[mask, p] into the requested correlator."""
-    full_mask = (1 << n) - 1
-
-    def mask(B):
-        return sum(1 << k for k in B)
-
-    def m_of(B):
-        return m[mask(B)]
-
-    if method == "network":
-        return cumulant(range(n), m_of) if connected else m[full_mask]
-    # neuron estimator: m are moments of one neuron's a h(x_k)
-    if connected:
-        return N * cumulant(range(n), m_of) + cumulant(range(n), lambda B: bias_moments[len(B)])
-
-    def partition(blocks):  # distinct i.i.d. neurons per block: the moments factorise
-        return np.prod([m_of(B) for B in blocks], axis=0)
-
-    return with_bias(range(n), lambda sub: width_sum_moment(sub, partition, N), lambda k: bias_moments[k])
+def network_sampler(net: Network, values: Mapping[str, Any], dim: int,
+                    backend: "ArrayBackend | str | None" = None) -> NetworkSampler:
+    r"""The :class:`NetworkSampler` of ``net`` at these values, dimension and backend, compiled once
+    and cached on the network (:meth:`~nnsym.Network.derived_cache`: it lives and dies with the
+    network, so a new network never meets an old one's sampler)."""
+    backend = get_backend(backend)
+    cache = net.derived_cache("sampling.NetworkSampler")
+    key = (tuple(sorted((k, float(v)) for k, v in values.items())), int(dim), backend.name, id(backend))
+    if key not in cache:
+        if len(cache) > 32:
+            cache.clear()
+        cache[key] = NetworkSampler(net, values, dim, backend)
+    return cache[key]
 
 
 # ----------------------------------------------------------------------------- the work unit
 @dataclass
-class _Plan:
+class BlockWork:
+    r"""The work function of one estimate: ``work(first, last)`` draws blocks ``first..last-1``
+    (block ``j``: ``block_sizes[j]`` neurons or networks from the generator of ``seeds[j]``) and
+    returns their subset sums, an array (last - first, 2^n + 2, P): ``[:, :2^n]`` the subset sums
+    :math:`\sum_s\prod_{k\in B} Y_{s,k}`, ``[:, 2^n]`` the sum and ``[:, 2^n + 1]`` the maximum of
+    the squared full product :math:`(\prod_k Y_k)^2` (for the trust check).
+
+    Executors (:mod:`nnsym.sampling.executors`) call it, here or on Dask workers; the compiled
+    sampler does not travel, it is rebuilt once per process (and cached on the network)."""
+
     net: Network
     n: int
     X: np.ndarray  # (P, n, d)
@@ -172,46 +157,44 @@ class _Plan:
     method: str
     block_sizes: list
     seeds: list
+    backend: Any = None  # an ArrayBackend (None: numpy)
+    sampler: "NetworkSampler | None" = field(default=None, repr=False, compare=False)
 
     @property
     def blocks(self) -> int:
         return len(self.block_sizes)
 
+    def __getstate__(self):
+        return {**self.__dict__, "sampler": None}
 
-_SAMPLERS: dict = {}
+    def get_sampler(self) -> NetworkSampler:
+        r"""The network's sampler at these values (:func:`network_sampler`)."""
+        if self.sampler is None:
+            self.sampler = network_sampler(self.net, self.values, self.X.shape[-1], self.backend)
+        return self.sampler
 
-
-def _sampler(plan: _Plan) -> NetworkSampler:
-    key = (id(plan.net), tuple(sorted((k, float(v)) for k, v in plan.values.items())), plan.X.shape[-1])
-    s = _SAMPLERS.get(key)
-    if s is None:
-        if len(_SAMPLERS) > 32:
-            _SAMPLERS.clear()
-        s = _SAMPLERS[key] = NetworkSampler(plan.net, plan.values, plan.X.shape[-1])
-    return s
-
-
-def _run_blocks(plan: _Plan, first: int, last: int) -> np.ndarray:
-    r"""Subset sums of blocks ``first..last-1``: array (last-first, 2^n + 2, P); ``[:, :2^n]`` the
-    subset sums, ``[:, 2^n]`` the sum and ``[:, 2^n + 1]`` the maximum of the squared full product
-    :math:`(\prod_k Y_k)^2` (for the trust check)."""
-    sampler = _sampler(plan)
-    P, n, D = plan.X.shape
-    pts = plan.X.reshape(P * n, D)
-    out = np.empty((last - first, (1 << n) + 2, P))
-    for j in range(first, last):
-        rng = np.random.default_rng(plan.seeds[j])
-        S = plan.block_sizes[j]
-        Y = sampler.neuron_values(rng, S, pts) if plan.method == "neuron" else sampler.field_values(rng, S, pts)
-        if not np.all(np.isfinite(Y)):
-            bad = np.argwhere(~np.isfinite(Y.reshape(S, P, n)).any(axis=0))
-            raise FloatingPointError(
-                f"overflow or nan in the sampled {'neurons' if plan.method == 'neuron' else 'fields'} "
-                f"at point set(s) {sorted({int(b[0]) for b in bad})[:10]} (e.g. a Gauss-net at large |x|): "
-                "the estimate would be inf/nan; use smaller |x| or rescale the network"
-            )
-        out[j - first, : 1 << n] = _subset_sums(Y.reshape(S, P, n), out[j - first, 1 << n:])
-    return out
+    def __call__(self, first: int, last: int) -> np.ndarray:
+        sampler = self.get_sampler()
+        backend = sampler.backend
+        P, n, D = self.X.shape
+        pts = self.X.reshape(P * n, D)
+        out = np.empty((last - first, (1 << n) + 2, P))
+        for j in range(first, last):
+            rng = backend.generator(self.seeds[j])
+            S = self.block_sizes[j]
+            Y = sampler.neuron_values(rng, S, pts) if self.method == "neuron" else sampler.field_values(rng, S, pts)
+            finite = backend.asnumpy(backend.xp.isfinite(Y))
+            if not np.all(finite):
+                bad = np.argwhere(~finite.reshape(S, P, n).any(axis=0))
+                raise FloatingPointError(
+                    f"overflow or nan in the sampled {'neurons' if self.method == 'neuron' else 'fields'} "
+                    f"at point set(s) {sorted({int(b[0]) for b in bad})[:10]} (e.g. a Gauss-net at large |x|): "
+                    "the estimate would be inf/nan; use smaller |x| or rescale the network"
+                )
+            full_sq = backend.xp.empty((2, P))
+            out[j - first, : 1 << n] = backend.asnumpy(subset_sums(Y.reshape(S, P, n), full_sq, backend.xp))
+            out[j - first, 1 << n:] = backend.asnumpy(full_sq)
+        return out
 
 
 # ----------------------------------------------------------------------------- results
@@ -244,15 +227,6 @@ class MonteCarloEstimate:
                 f"connected={self.connected}, mean={self.mean}, stderr={self.stderr})")
 
 
-def _layout(samples: int, batches: int, S_per_block_max: int) -> list:
-    """Block sizes: at least ``batches`` blocks, each at most ``S_per_block_max`` draws,
-    a multiple of ``batches`` blocks (so batches are equal groups of whole blocks)."""
-    nb = max(batches, math.ceil(samples / S_per_block_max))
-    nb = math.ceil(nb / batches) * batches
-    base, extra = divmod(samples, nb)
-    return [base + (1 if j < extra else 0) for j in range(nb)]
-
-
 def monte_carlo(
     net: Network,
     n: int,
@@ -265,6 +239,7 @@ def monte_carlo(
     chunk_size: int | None = None,
     client=None,
     progress: bool = False,
+    backend: "ArrayBackend | str | None" = None,
     **values,
 ) -> MonteCarloEstimate:
     r"""Estimate :math:`G^{(n)}` (or :math:`G^{(n)}_c`) of ``net`` at point sets ``X`` (shape (..., n, d)).
@@ -273,8 +248,9 @@ def monte_carlo(
     (neuron when valid). ``samples`` counts the estimator's units. ``chunk_size``
     (draws per task) bounds memory and does not change the result; ``client``
     (a ``dask.distributed.Client`` or a scheduler address) runs the chunks as
-    Dask tasks; ``progress=True`` shows a tqdm bar. Hyper-parameter values by name; a keyword
-    that is neither an option nor a hyper-parameter of ``net`` raises ``TypeError``.
+    Dask tasks; ``progress=True`` shows a tqdm bar; ``backend`` is the array backend of the
+    draws (default numpy, see :mod:`nnsym.sampling.backends`). Hyper-parameter values by name;
+    a keyword that is neither an option nor a hyper-parameter of ``net`` raises ``TypeError``.
 
     Raises :class:`~nnsym.DivergentExpectation` when the estimand needs a moment that does not
     exist (a Cauchy readout); warns :class:`UnreliableErrorWarning` when the standard error is
@@ -288,10 +264,23 @@ def monte_carlo(
     """
     if not isinstance(net, Network):
         raise TypeError(f"monte_carlo needs an nnsym.Network, got {type(net).__name__}")
-    n = _check_n(n)
-    check_value_names(net, values, "monte_carlo", _MC_OPTIONS)
-    values = as_values(values, "monte_carlo")
-    check_values([h for h in net.hyperparameters if h.name in values], values, "monte_carlo")
+    return monte_carlo_bound(net, n, X, net.bind(values, "monte_carlo", _MC_OPTIONS), connected=connected,
+                             samples=samples, seed=seed, method=method, batches=batches, chunk_size=chunk_size,
+                             client=client, progress=progress, backend=backend)
+
+
+def monte_carlo_bound(net: Network, n: int, X, bindings: Bindings, connected: bool = False, samples: int = 10**6,
+                      seed: int | None = 0, method: str = "auto", batches: int = 32, chunk_size: int | None = None,
+                      client=None, progress: bool = False,
+                      backend: "ArrayBackend | str | None" = None) -> MonteCarloEstimate:
+    r""":func:`monte_carlo` with the hyper-parameter values already checked once
+    (``bindings = net.bind(values, ...)``, a :class:`~nnsym.numeric.bindings.Bindings`), as
+    :func:`~nnsym.validate` passes them along; the estimate of
+    :math:`G^{(n)}` or :math:`G^{(n)}_c` is the same."""
+    if not isinstance(net, Network):
+        raise TypeError(f"monte_carlo needs an nnsym.Network, got {type(net).__name__}")
+    n = check_n(n)
+    values = bindings
     samples = _count(samples, "samples", 1)
     batches = _count(batches, "batches", 2, "(the jackknife needs at least two batches)")
     if chunk_size is not None:
@@ -318,7 +307,7 @@ def monte_carlo(
         raise ValueError(f"samples must be at least 2*batches = {2 * batches}, got {samples}")
     if samples < 256 * batches:
         warnings.warn(f"only {samples // batches} draws per jackknife batch: standard errors of "
-                      "connected functions may be underestimated (use >= 256 per batch)", stacklevel=2)
+                      "connected functions may be underestimated (use >= 256 per batch)", stacklevel=3)
     batch_shape = X.shape[:-2]
     P = int(np.prod(batch_shape)) if batch_shape else 1
     Xf = X.reshape(P, n, X.shape[-1])
@@ -326,37 +315,36 @@ def monte_carlo(
         if net.dim.name in values and values[net.dim.name] != X.shape[-1]:
             raise ValueError(f"monte_carlo: {net.dim.name} = {values[net.dim.name]} disagrees with the points' "
                              f"last axis {X.shape[-1]}")
-        values = {**values, net.dim.name: X.shape[-1]}
+        values = values.with_values(**{net.dim.name: X.shape[-1]})
+    backend = get_backend(backend)
 
-    probe = NetworkSampler(net, values, X.shape[-1])  # validates values early
+    probe = network_sampler(net, values, X.shape[-1], backend)  # validates values early
     N = probe.width
     _check_moments(net, n, connected)
     per_draw = P * n * (N if method == "network" else 1)
-    block_sizes = _layout(samples, batches, max(1, _BLOCK_ELEMENTS // per_draw))
+    block_sizes = block_layout(samples, batches, max(1, BLOCK_ELEMENTS // per_draw))
     seeds = np.random.SeedSequence(seed).spawn(len(block_sizes))
-    plan = _Plan(net, n, Xf, dict(values), method, block_sizes, seeds)
+    work = BlockWork(net, n, Xf, dict(values), method, block_sizes, seeds, backend, sampler=probe)
 
-    nb = plan.blocks
+    nb = work.blocks
     per_chunk = nb if chunk_size is None else max(1, int(chunk_size) // max(1, block_sizes[0]))
-    chunks = [(s, min(nb, s + per_chunk)) for s in range(0, nb, per_chunk)]
+    chunks = chunks_of(nb, per_chunk)
     sums = np.empty((nb, (1 << n) + 2, P))
+    executor = executor_for(client)
     if client is not None:
-        from ..sampling.executors import run_on_dask
-
-        for (s, e), part in zip(chunks, run_on_dask(client, plan, chunks, progress)):
-            sums[s:e] = part
+        parts = executor.map_blocks(work, chunks, progress)
     else:
         bar = _progress(progress, samples)
-        for s, e in chunks:
-            sums[s:e] = _run_blocks(plan, s, e)
-            if bar is not None:
-                bar.update(sum(block_sizes[s:e]))
+        parts = executor.map_blocks(work, chunks, None if bar is None else
+                                    (lambda s, e: bar.update(sum(block_sizes[s:e]))))
         if bar is not None:
             bar.close()
+    for (s, e), part in zip(chunks, parts):
+        sums[s:e] = part
 
     sq_sum, sq_max = sums[:, 1 << n].sum(axis=0), sums[:, (1 << n) + 1].max(axis=0)
     sums = sums[:, : 1 << n]
-    if _z2_symmetric(net):  # odd moments are exactly 0 (known without integrating): use the exact value
+    if net.is_z2_symmetric:  # odd moments are exactly 0 (known without integrating): use the exact value
         odd = [mask for mask in range(1 << n) if bin(mask).count("1") % 2]
         sums[:, odd, :] = 0.0
     bias_moments = [1.0] + [
@@ -367,22 +355,23 @@ def monte_carlo(
     per_batch = nb // batches
     batch_sums = sums.reshape(batches, per_batch, 1 << n, P).sum(axis=1)
     total = batch_sums.sum(axis=0)
-    est = _moments_to_estimate(total / total[0], n, connected, method, N, bias_moments)
+    est = estimate_from_moments(total / total[0], n, connected, method, N, bias_moments)
     jk = np.array([
-        _moments_to_estimate((total - batch_sums[b]) / (total[0] - batch_sums[b][0]), n, connected, method, N, bias_moments)
+        estimate_from_moments((total - batch_sums[b]) / (total[0] - batch_sums[b][0]), n, connected, method, N,
+                              bias_moments)
         for b in range(batches)
     ])
     stderr = np.sqrt((batches - 1) / batches * np.sum((jk - jk.mean(axis=0)) ** 2, axis=0))
     est = np.broadcast_to(est, (P,))
     stderr = np.broadcast_to(stderr, (P,))
-    if _z2_symmetric(net) and n % 2:  # the estimate is exactly 0: nothing to trust
+    if net.is_z2_symmetric and n % 2:  # the estimate is exactly 0: nothing to trust
         sq_sum = sq_max = np.zeros(P)
     trust = _trust(net, n, Xf, values, method, samples, sq_sum, sq_max)
     if trust["warning"]:
         warnings.warn(f"monte_carlo: the standard error is unreliable at {trust['warning']}. The estimate is "
                       "dominated by rare draws (a heavy-tailed integrand, e.g. exponentials of wide Gaussians): "
                       "the error bar and z-scores may be far too small; use smaller |x| or parameters, or many "
-                      "more samples", UnreliableErrorWarning, stacklevel=2)
+                      "more samples", UnreliableErrorWarning, stacklevel=3)
     return MonteCarloEstimate(
         mean=np.array(est).reshape(batch_shape),
         stderr=np.array(stderr).reshape(batch_shape),
@@ -399,23 +388,7 @@ def monte_carlo(
     )
 
 
-_MC_OPTIONS = ("connected", "samples", "seed", "method", "batches", "chunk_size", "client", "progress")
-
-
-def check_value_names(net: Network, values, func: str, options=()) -> None:
-    """Refuse value keywords that name no hyper-parameter of ``net`` (a misspelt option such as
-    ``progres=True`` or ``sample=...`` must not be ignored in silence)."""
-    from ..model.correlator import unknown_value_names
-
-    known = sorted({h.name for h in net.hyperparameters} | ({net.dim.name} if net.dim.is_Symbol else set()))
-    unknown = unknown_value_names(values, known)
-    if unknown:
-        import difflib
-
-        hints = [f"{u!r}" + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(u, list(options) + known, 1)) else "")
-                 for u in unknown]
-        raise TypeError(f"{func}() got unexpected keyword argument(s) {', '.join(hints)}: neither an option "
-                        f"({', '.join(options)}) nor a hyper-parameter of the network ({', '.join(known) or 'none'})")
+_MC_OPTIONS = ("connected", "samples", "seed", "method", "batches", "chunk_size", "client", "progress", "backend")
 
 
 def _count(v, name: str, least: int, note: str = "") -> int:
@@ -458,7 +431,7 @@ def _check_moments(net: Network, n: int, connected: bool) -> None:
             if verdict is not True:
                 warnings.warn(f"monte_carlo: cannot decide whether {name} exists: {role} {p} ~ {p.law} "
                               f"enters {summand} in a way nnsym cannot bound, and its law may lack moments; "
-                              "the estimate may not converge", NumericWarning, stacklevel=3)
+                              "the estimate may not converge", NumericWarning, stacklevel=4)
             continue
         if verdict is False:
             raise DivergentExpectation(
@@ -468,7 +441,7 @@ def _check_moments(net: Network, n: int, connected: bool) -> None:
         if verdict is None:
             warnings.warn(f"monte_carlo: cannot decide whether E[|{p}|^{k}] of {role} {p} ~ {p.law} is finite; "
                           f"if it is not, {name} does not exist and the estimate does not converge",
-                          NumericWarning, stacklevel=3)
+                          NumericWarning, stacklevel=4)
 
 
 _MAX_DRAW_SHARE = 0.8  # one draw holding 80% of the sample second moment: the error bar rests on it
@@ -528,14 +501,14 @@ def _exact_second_moment(net, n, Xf, values, seconds: float = 2.0):
         corr = None
         try:
             from ..core.checks import time_limit
-            from ..model.correlator import Correlator
             from ..engine.expectation import is_exact
+            from ..model.correlator import Correlator
 
             pts = net.points(n)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 with time_limit(seconds):
-                    expr = net._neuron_moment(tuple(p for p in pts for _ in range(2)))
+                    expr = net.neuron_moment(tuple(p for p in pts for _ in range(2)))
             if is_exact(expr):
                 corr = Correlator(expr, pts, net.dim, name="E[Y^2]", network=net)
         except Exception:  # noqa: BLE001 -- no quick closed form: the data check alone
@@ -553,21 +526,12 @@ def _exact_second_moment(net, n, Xf, values, seconds: float = 2.0):
         return None
 
 
-def _z2_symmetric(net: Network) -> bool:
-    r"""phi -> -phi symmetry: an even readout independent of the neuron (and an even bias or none)."""
-    from ..core.laws import random_atoms
-
-    a = net.readout
-    return (a.law.is_even and a not in random_atoms(net.neuron) and a not in net.shared
-            and (net.bias is None or net.bias.law.is_even))
-
-
 def _progress(progress: bool, total: int):
     if not progress:
         return None
     try:
         from tqdm.auto import tqdm
     except ImportError:
-        warnings.warn("progress=True needs tqdm (pip install 'nnsym[progress]')", stacklevel=3)
+        warnings.warn("progress=True needs tqdm (pip install 'nnsym[progress]')", stacklevel=4)
         return None
     return tqdm(total=total, unit="draws")

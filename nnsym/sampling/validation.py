@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
-from ..numeric.kernels import as_points
-from ..sampling.montecarlo import MonteCarloEstimate, check_value_names, monte_carlo
 from ..model.network import Network
+from ..numeric.kernels import as_points
+from .montecarlo import MonteCarloEstimate, monte_carlo_bound
 
 __all__ = ["validate", "ValidationReport"]
 
@@ -53,7 +53,8 @@ class ValidationReport:
         for i in range(len(self.exact)):
             pts = np.array2string(self.points[i], precision=2, separator=",", suppress_small=True).replace("\n", "")
             pts = pts if len(pts) <= 34 else pts[:31] + "..."
-            lines.append(f"{i:>3}  {pts:<34} {self.exact[i]:>14.7g} {self.mean[i]:>14.7g} ± {self.stderr[i]:>10.3g} {self.z[i]:>+7.2f}")
+            lines.append(f"{i:>3}  {pts:<34} {self.exact[i]:>14.7g} {self.mean[i]:>14.7g} ± {self.stderr[i]:>10.3g} "
+                         f"{self.z[i]:>+7.2f}")
         verdict = "PASS" if self.passed else "FAIL"
         lines.append(
             f"verdict: {verdict}: max |z| = {np.max(np.abs(self.z)):.2f} vs {self.threshold:.2f} "
@@ -89,21 +90,26 @@ def validate(
     """
     if not isinstance(net, Network):
         raise TypeError(f"validate needs an nnsym.Network, got {type(net).__name__}")
-    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating)) or not 0 < alpha < 1:
+    real = isinstance(alpha, (int, float, np.integer, np.floating)) and not isinstance(alpha, (bool, np.bool_))
+    if not real or not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
     mc_opts = {k: kwargs.pop(k) for k in ("batches", "chunk_size", "client", "progress") if k in kwargs}
-    values = kwargs
-    check_value_names(net, values, "validate", ("connected", "samples", "seed", "method", "alpha", "batches",
-                                                "chunk_size", "client", "progress"))
+    # the values are checked here (validate's own message for a misspelt option), and passed to the
+    # Monte Carlo as Bindings; the correlator's public evaluate() takes them as plain numbers
+    values = net.bind(kwargs, "validate", ("connected", "samples", "seed", "method", "alpha", "batches",
+                                           "chunk_size", "client", "progress"))
     X = as_points(X)
     corr = net.correlator(n, connected=connected)
     exact = np.asarray(corr.evaluate(X, **values)).reshape(-1)
-    est = monte_carlo(net, n, X, connected=connected, samples=samples, seed=seed, method=method, **mc_opts, **values)
+    est = monte_carlo_bound(net, n, X, values, connected=connected, samples=samples, seed=seed, method=method,
+                            **mc_opts)
     mean, se = est.mean.reshape(-1), est.stderr.reshape(-1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(se > 0, (mean - exact) / se, np.where(np.isclose(mean, exact, rtol=1e-12, atol=1e-15), 0.0, np.inf))
+        same = np.isclose(mean, exact, rtol=1e-12, atol=1e-15)
+        z = np.where(se > 0, (mean - exact) / se, np.where(same, 0.0, np.inf))
     m = z.size
     threshold = float(norm.isf(alpha / (2 * m)))
     name = f"G^({n})_c" if connected else f"G^({n})"
     title = f"validate {name}: exact vs Monte Carlo"
-    return ValidationReport(title, X.reshape(m, n, -1), exact, est, z, threshold, alpha, bool(np.all(np.abs(z) < threshold)))
+    passed = bool(np.all(np.abs(z) < threshold))
+    return ValidationReport(title, X.reshape(m, n, -1), exact, est, z, threshold, alpha, passed)

@@ -1,0 +1,133 @@
+r"""Array backends: where the Monte Carlo draws live (numpy today; CuPy or JAX as one new module).
+
+The Monte Carlo estimators need four things of an array library, and nothing else:
+
+* ``xp``: the array namespace (``numpy``; ``cupy``; ``jax.numpy``) in which the subset sums
+  :math:`\sum_s \prod_{k\in B} Y_{s,k}` are formed;
+* ``generator(key)``: a random generator for one block of draws, from that block's
+  ``numpy.random.SeedSequence`` key (``SeedSequence(seed).spawn(n_blocks)[j]``);
+* ``freeze(law, values)``: a law's sampler ``draw(rng, size)`` with its parameters fixed to
+  numbers, drawing arrays of ``xp``;
+* ``compile(args, expr)``: the neuron :math:`h(x;\theta)` lambdified to a kernel on arrays of
+  ``xp``; and ``asnumpy(a)`` to bring the per-block sums home (small: :math:`2^n` numbers per
+  point set).
+
+**Reproducibility, per backend.** A backend promises: the same seed gives bit-identical numbers
+for any ``chunk_size`` and on a Dask cluster as locally, because block ``j`` always draws from
+its own key with the backend's generator and the blocks' sums are reduced in block order. The
+numbers differ between backends (a GPU generator is not numpy's); each backend states its own
+promise in its docstring.
+
+A CuPy backend would be one new module, ``nnsym/sampling/cupy_backend.py``::
+
+    import cupy, cupyx.scipy.special
+    from ..numeric.kernels import compile_kernel
+
+    class CupyBackend:
+        name = "cupy"
+        xp = cupy
+        def generator(self, key):                  # cupy's Philox stream from the block's key
+            return cupy.random.Generator(cupy.random.Philox4x3210(key.generate_state(1)[0]))
+        def freeze(self, law, values):
+            return law.frozen(values, xp=cupy)     # the laws draw with cupy.random
+        def compile(self, args, expr):             # the printed numpy.* names resolve to cupy
+            return compile_kernel(args, expr, modules=[{"numpy": cupy, "scipy": cupyx.scipy}, "numpy"])
+        def asnumpy(self, a):
+            return cupy.asnumpy(a)
+
+and ``monte_carlo(..., backend=CupyBackend())`` would run on the GPU, with the promise
+"bit-identical for a given seed, chunk size and Dask layout, on one GPU model".
+
+>>> import numpy as np
+>>> be = get_backend("numpy")
+>>> be.name, be.xp is np
+('numpy', True)
+>>> key = np.random.SeedSequence(0).spawn(2)[1]
+>>> float(be.generator(key).random()) == float(np.random.default_rng(key).random())
+True
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..numeric.kernels import compile_kernel
+
+__all__ = ["ArrayBackend", "NumpyBackend", "NUMPY", "get_backend"]
+
+
+@runtime_checkable
+class ArrayBackend(Protocol):
+    r"""What the Monte Carlo layer asks of an array library (see the module docstring)."""
+
+    name: str
+    xp: Any
+
+    def generator(self, key: np.random.SeedSequence) -> Any:
+        """A random generator for one block, from the block's seed key."""
+
+    def freeze(self, law: Any, values: Any) -> Callable:
+        """The law's sampler ``draw(rng, size)`` with its parameters fixed to numbers."""
+
+    def compile(self, args: list, expr: Any) -> Callable:
+        """The sympy expression ``expr`` compiled to a kernel on arrays of ``xp``."""
+
+    def asnumpy(self, a: Any) -> np.ndarray:
+        """An array of ``xp`` as a numpy array."""
+
+
+class NumpyBackend:
+    r"""The numpy backend (the default): numpy arrays, numpy's ``default_rng`` (PCG64) per block.
+
+    Reproducibility: with a given seed, every estimate is bit-identical for any ``chunk_size``,
+    on a Dask cluster as locally, and on any machine with the same numpy version (numpy keeps
+    its ``Generator`` streams stable across releases; the reductions are numpy's).
+    """
+
+    name = "numpy"
+    xp = np
+
+    def generator(self, key: np.random.SeedSequence) -> np.random.Generator:
+        return np.random.default_rng(key)
+
+    def freeze(self, law: Any, values: Any) -> Callable:
+        return law.frozen(values)
+
+    def compile(self, args: list, expr: Any) -> Callable:
+        return compile_kernel(args, expr)
+
+    def asnumpy(self, a: Any) -> np.ndarray:
+        return np.asarray(a)
+
+    def __reduce__(self):  # one instance per process, also on Dask workers
+        return (get_backend, (self.name,))
+
+    def __repr__(self) -> str:
+        return "NumpyBackend()"
+
+
+NUMPY = NumpyBackend()
+"""The default backend."""
+
+_BACKENDS = {"numpy": NUMPY}
+
+
+def get_backend(backend: "str | ArrayBackend | None" = None) -> ArrayBackend:
+    r"""The backend called ``backend`` (``None`` or ``"numpy"``: :data:`NUMPY`), or ``backend``
+    itself when it is a backend object.
+
+    >>> get_backend() is NUMPY
+    True
+    """
+    if backend is None:
+        return NUMPY
+    if isinstance(backend, str):
+        try:
+            return _BACKENDS[backend]
+        except KeyError:
+            raise ValueError(f"unknown array backend {backend!r}; known: {', '.join(sorted(_BACKENDS))} "
+                             "(or pass a backend object)") from None
+    if isinstance(backend, ArrayBackend):
+        return backend
+    raise TypeError(f"backend must be a backend name or object, got {backend!r}")
