@@ -10,26 +10,37 @@ in N), prints them as LaTeX and evaluates them as numpy kernels.
 >>> G2.expr
 sigma_a**2*exp(-sigma_b**2*Dot(x_1 - x_2, x_1 - x_2)/4)/2
 """
-from .model import zoo
 from . import errors
-from .errors import NNSymError, NNSymWarning, NoClosedForm
+from .analysis.axioms import AxiomVerdict, OSReport, os_axioms
+from .analysis.design import inverse_design
+from .analysis.nngp import DeepKernel, deep_kernels, empirical_ntk, gp_posterior, ntk, ntk_predict, sample_deep_mlp
+from .analysis.spectra import PowerSpectrum, power_spectrum
+from .analysis.symmetries import Verdict
 from .core.checks import SpotCheckError
-from .model.correlator import Correlator
-from .core.random import Cauchy, Density, Laplace, Normal, RandomSymbol, RandomVector, Uniform, UniformBall
+from .core.laws import Law
+from .core.random import (
+    Cauchy,
+    Density,
+    Laplace,
+    Normal,
+    RandomSymbol,
+    RandomVector,
+    Uniform,
+    UniformBall,
+    random_parameter,
+)
+from .core.vectors import Component, Dot, ScalarPoint, VectorSymbol, dot, expand_dot
+from .engine import clear_caches as clear_engine_caches
 from .engine.expectation import DivergentExpectation, Expectation, expectation, is_exact, split_domain, with_domain
+from .engine.gaussian import GaussianExpectation, pair_expectation
+from .errors import NNSymError, NNSymWarning, NoClosedForm
+from .model import zoo
+from .model.correlator import Correlator
+from .model.deep import DeepMLP
+from .model.network import CostWarning, DerivationCost, Input, Network, TooExpensive, moebius, set_partitions
 from .numeric.kernels import NumericWarning
 from .sampling.montecarlo import MonteCarloEstimate, NetworkSampler, UnreliableErrorWarning, monte_carlo
 from .sampling.validation import ValidationReport, validate
-from .engine.gaussian import GaussianExpectation, pair_expectation
-from .engine import clear_caches as clear_engine_caches
-from .analysis.nngp import DeepKernel, deep_kernels, empirical_ntk, gp_posterior, ntk, ntk_predict, sample_deep_mlp
-from .model.deep import DeepMLP
-from .model.network import CostWarning, DerivationCost, Input, Network, TooExpensive, moebius, set_partitions
-from .core.vectors import Component, Dot, ScalarPoint, VectorSymbol, dot, expand_dot
-from .analysis.spectra import PowerSpectrum, power_spectrum
-from .analysis.symmetries import Verdict
-from .analysis.axioms import AxiomVerdict, OSReport, os_axioms
-from .analysis.design import inverse_design
 
 __version__ = "0.1.0"
 
@@ -48,6 +59,8 @@ __all__ = [
     "UniformBall",
     "RandomSymbol",
     "RandomVector",
+    "Law",
+    "random_parameter",
     "expectation",
     "Expectation",
     "is_exact",

@@ -11,8 +11,6 @@ import shutil
 import subprocess
 import sys
 
-import pytest
-
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHECKED = ["nnsym", "tests", "benchmarks", "worked_examples"]
 
@@ -24,7 +22,6 @@ def _ruff() -> list[str]:
     return [sys.executable, "-m", "ruff"]
 
 
-@pytest.mark.xfail(strict=False, reason="the restructure of issue 9 is in progress; the findings are fixed at its end")
 def test_ruff_check_passes():
     res = subprocess.run(_ruff() + ["check", *CHECKED], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert "No module named ruff" not in res.stderr, "ruff is missing: pip install -e '.[test]'"

@@ -111,6 +111,38 @@ def test_backend_protocol_and_custom_backend():
     np.testing.assert_array_equal(got.stderr, ref.stderr)
 
 
+def test_a_backend_is_one_new_module(tmp_path, monkeypatch):
+    """(d) of "How to extend": a backend module written to disk, imported, registered by name, used."""
+    (tmp_path / "float_backend_mod.py").write_text(
+        "import numpy as np\n"
+        "from nnsym.sampling.backends import NumpyBackend, register_backend\n"
+        "class AsArrayBackend(NumpyBackend):\n"
+        "    name = 'numpy-asarray'\n"
+        "    def asnumpy(self, a):\n"
+        "        return np.array(a, copy=True)\n"
+        "BACKEND = register_backend(AsArrayBackend())\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+
+    from nnsym.sampling import backends
+
+    mod = importlib.import_module("float_backend_mod")
+    try:
+        assert get_backend("numpy-asarray") is mod.BACKEND
+        with pytest.raises(ValueError, match="already registered"):
+            backends.register_backend(type(mod.BACKEND)())
+        X = np.random.default_rng(5).normal(size=(1, 2, 2))
+        kw = dict(samples=4096, batches=4, seed=3, **V)
+        ref = ns.monte_carlo(ns.zoo.cos_net(2), 2, X, **kw)
+        got = ns.monte_carlo(ns.zoo.cos_net(2), 2, X, backend="numpy-asarray", **kw)
+        np.testing.assert_array_equal(got.mean, ref.mean)
+        np.testing.assert_array_equal(got.stderr, ref.stderr)
+    finally:
+        vars(backends)["_BACKENDS"].pop("numpy-asarray", None)
+    with pytest.raises(TypeError, match="a backend needs"):
+        backends.register_backend(object())
+
+
 def test_public_block_helpers():
     sizes = block_layout(10**6, 32, BLOCK_ELEMENTS // 8)
     assert sum(sizes) == 10**6 and len(sizes) % 32 == 0 and max(sizes) - min(sizes) <= 1

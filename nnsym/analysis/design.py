@@ -31,9 +31,9 @@ import numpy as np
 import sympy as sp
 
 from ..core.random import Density, Normal, RandomSymbol, RandomVector, Uniform, UniformBall
+from ..core.vectors import Dot, VectorSymbol, expand_dot
 from ..model.network import Input, Network
 from ..model.neurons import frequency_density
-from ..core.vectors import Dot, VectorSymbol, expand_dot
 from .toolkit import default_values
 
 __all__ = ["inverse_design"]

@@ -32,18 +32,18 @@ import warnings
 import numpy as np
 import sympy as sp
 
-from ..model.correlator import Correlator
 from ..core.random import RandomSymbol
+from ..core.vectors import Dot, ScalarPoint, VectorSymbol, expand_dot
 from ..engine.expectation import expectation
-from ..errors import DivergentExpectation, NoClosedForm, NumericWarning
 from ..engine.gaussian import pair_expectation
 from ..engine.piecewise import kink_points
-from ..numeric.quadrature import PANEL_NODES, PANEL_NODES_CHECK, gauss1_kinked, gauss2_kinked
-from ..numeric.kernels import compile_kernel
+from ..errors import DivergentExpectation, NoClosedForm, NumericWarning
+from ..model.correlator import Correlator
 from ..model.deep import DeepMLP
 from ..model.network import Input, Network, tidy
+from ..numeric.kernels import compile_kernel
+from ..numeric.quadrature import PANEL_NODES, PANEL_NODES_CHECK, gauss1_kinked, gauss2_kinked
 from ..sampling.montecarlo import NetworkSampler
-from ..core.vectors import Dot, ScalarPoint, VectorSymbol, expand_dot
 
 __all__ = ["DeepKernel", "deep_kernels", "ntk", "empirical_ntk", "ntk_predict", "gp_posterior", "sample_deep_mlp"]
 

@@ -437,14 +437,15 @@ def _position_profile(G):
 
 
 def _fourier_route(G, p, allow_numeric=True, time_limit_s: float = 30) -> PowerSpectrum:
-    from ..core.checks import random_values, time_limit
     from ..analysis.symmetries import is_translation_invariant
+    from ..core.checks import random_values, time_limit
 
     if G.n != 2:
         raise ValueError(f"a power spectrum needs a 2-point function, got a {G.n}-point function")
     ti = is_translation_invariant(G)
     if ti.holds is not True:
-        raise ValueError(f"the 2-point function is not translation invariant, so it has no power spectrum: {ti.evidence}")
+        raise ValueError("the 2-point function is not translation invariant, so it has no power spectrum: "
+                         f"{ti.evidence}")
     if not G.is_exact:  # G^(2) itself is numeric (quadrature): so is its transform
         return _numeric_correlator_route(G, p)
     d = sp.sympify(G.dim)
@@ -681,7 +682,8 @@ def _numeric_transform(G, ks: np.ndarray, D: int, values, cache: dict) -> tuple[
 
 @provides("power_spectrum")  # Network.power_spectrum
 def power_spectrum(obj: "Network | Correlator", method: str = "auto", momentum: str = "p") -> PowerSpectrum:
-    r"""The power spectrum :math:`G(p)=\int d^dx\,e^{-ip\cdot x}G^{(2)}(x,0)` of a network or a 2-point :class:`Correlator`.
+    r"""The power spectrum :math:`G(p)=\int d^dx\,e^{-ip\cdot x}G^{(2)}(x,0)` of a network or a
+    2-point :class:`Correlator`.
 
     ``method``: ``"auto"`` (the delta rule when the network's neuron is
     :math:`F(b)\cos(\alpha b\cdot x + c)`, else a Fourier transform of :math:`G^{(2)}`),

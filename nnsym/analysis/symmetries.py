@@ -35,10 +35,10 @@ import numpy as np
 import sympy as sp
 
 from ..core.random import RandomVector
-from ..engine.expectation import Expectation
 from ..core.vectors import Component, Dot, ScalarPoint, VectorSymbol, expand_dot, vector_atoms
-from .toolkit import Verdict, default_values, evaluate_with_error, numeric_dimension, numeric_values
+from ..engine.expectation import Expectation
 from ..model.extensions import provides
+from .toolkit import Verdict, default_values, evaluate_with_error, numeric_dimension, numeric_values
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..model.network import Network

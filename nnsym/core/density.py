@@ -13,7 +13,7 @@ import math
 import numpy as np
 import sympy as sp
 
-from ..errors import NoClosedForm
+from ..errors import SYMBOLIC_FAILURES, NoClosedForm
 from .checks import random_values, spot_check, time_limit
 from .laws import Law, check_real, moment_order
 from .special import guard_removable
@@ -119,7 +119,7 @@ class DensityLaw(Law):
                         break
                     if r.has(sp.Integral, sp.nan):
                         verdict = None
-            except Exception:  # noqa: BLE001 -- sympy gave up or ran out of time
+            except SYMBOLIC_FAILURES:  # sympy gave up or ran out of time: undecided
                 verdict = None
             cache[k] = verdict
         return cache[k]
@@ -159,7 +159,7 @@ class DensityLaw(Law):
                 )
                 if ok:
                     res = (u, guard_removable(r, u, self._scale()))
-        except Exception:  # noqa: BLE001 -- sympy gave up or ran out of time: numeric fallback
+        except SYMBOLIC_FAILURES:  # sympy gave up or ran out of time: numeric fallback
             res = None
         self._cf_cache[kind] = res
         return res
@@ -171,7 +171,7 @@ class DensityLaw(Law):
             return sp.Max(sp.Abs(lo), sp.Abs(hi))
         try:
             return sp.sqrt(self.moment(2))
-        except Exception:  # noqa: BLE001 -- no finite second moment: a unit scale
+        except SYMBOLIC_FAILURES:  # no finite second moment (or none found): a unit scale
             return sp.S.One
 
     def _transform_or_none(self, s):
@@ -183,6 +183,12 @@ class DensityLaw(Law):
             return None
         u, r = got
         return r.subs(u, im if re == 0 else s)
+
+    def transform_known(self, s) -> bool:
+        """False where sympy cannot integrate the density's transform (then the engine integrates
+        numerically instead of asking for it)."""
+        re, _ = sp.sympify(s).as_real_imag()
+        return self._kernel_transform("cf" if re == 0 else "mgf") is not None
 
     def characteristic_function(self, t):
         r = self._transform_or_none(sp.I * sp.sympify(t))
@@ -221,7 +227,7 @@ class DensityLaw(Law):
                 try:
                     with time_limit(20):
                         lim = sp.limit(sp.log(self.density) / t, t, sign * sp.oo)
-                except Exception as exc:  # noqa: BLE001 -- sympy gave up or ran out of time
+                except SYMBOLIC_FAILURES as exc:  # sympy gave up or ran out of time
                     raise NoClosedForm(f"cannot find the tail of {self} at {end}") from exc
                 rate = -sign * lim
                 if rate.has(sp.nan, sp.zoo, sp.Limit) or rate.is_extended_nonnegative is False:
@@ -229,6 +235,17 @@ class DensityLaw(Law):
                 rates.append(rate)
             self.__dict__["_tails"] = tuple(rates)
         return self.__dict__["_tails"]
+
+    @property
+    def mgf_domain_known(self) -> bool:
+        """False when ``sympy.limit`` cannot read a tail of the density (see :meth:`tail_rates`)."""
+        if "_tails_known" not in self.__dict__:  # asked once: sympy.limit may take seconds
+            try:
+                self.tail_rates()
+                self.__dict__["_tails_known"] = True
+            except NoClosedForm:
+                self.__dict__["_tails_known"] = False
+        return self.__dict__["_tails_known"]
 
     def mgf_domain(self, s):
         r""":math:`-\lambda_- < \mathrm{Re}\,s < \lambda_+` with the tail rates of :meth:`tail_rates`

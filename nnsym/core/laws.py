@@ -176,15 +176,19 @@ class Law:
       ``xp.`` functions, so that another array backend can sample), or ``sample``;
     * ``quadrature(n, values)``: nodes and weights (summing to 1), for numerical expectations.
 
-    It gets for free: ``transform``, ``moment`` (from the series of ``mgf`` at 0),
+    It gets for free: ``transform``, ``transform_known`` and ``mgf_domain_known`` (True),
+    ``moment`` (from the series of ``mgf`` at 0),
     ``moment_exists``, ``mean``, ``variance``, ``is_bounded``, ``sample``, ``key``, equality
     and hashing, ``free_symbols``, ``numeric_params``. A parameter carrying the law is
-    ``RandomSymbol(name, law)`` (:mod:`nnsym.core.random`), and the engine, the numeric layer
-    and the samplers use it like a built-in one:
+    ``random_parameter(name, law, shape=None)`` (:mod:`nnsym.core.random`; a
+    :class:`RandomSymbol`, or a vector of i.i.d. components for ``shape = d``), and the engine,
+    the numeric layer and the samplers use it like a built-in one. A user constructor in the
+    style of ``nnsym.Normal`` is one line, ``def TwoPoint(name, w, shape=None): return
+    random_parameter(name, TwoPointLaw(w), shape)``, next to the class:
 
     >>> import numpy as np, sympy as sp, nnsym
     >>> from nnsym.core.laws import Law, check_positive
-    >>> from nnsym.core.random import RandomSymbol
+    >>> from nnsym.core.random import random_parameter
     >>> class TwoPointLaw(Law):
     ...     r'''theta = +w or -w with probability 1/2 each.'''
     ...     name = "TwoPoint"
@@ -206,7 +210,7 @@ class Law:
     ...         (w,) = self.numeric_params(values)
     ...         return np.array([-w, w]), np.array([0.5, 0.5])
     >>> w, x = sp.symbols("w x", positive=True)
-    >>> t = RandomSymbol("t", TwoPointLaw(w))
+    >>> t = random_parameter("t", TwoPointLaw(w))
     >>> nnsym.expectation(t**4), nnsym.expectation(sp.exp(x * t)), t.law.variance
     (w**4, cosh(w*x), w**2)
     >>> draws = t.law.sample(np.random.default_rng(0), 1000, {"w": 2.0})
@@ -280,6 +284,19 @@ class Law:
         if re == 0:
             return self.characteristic_function(im)
         return self.mgf(s)
+
+    @property
+    def mgf_domain_known(self) -> bool:
+        """True if :meth:`mgf_domain` can state the strip of convergence (built-in laws always
+        can; a :class:`Density` whose tails ``sympy.limit`` cannot read cannot)."""
+        return True
+
+    def transform_known(self, s) -> bool:
+        r"""True if :meth:`transform` gives a closed form of :math:`E[e^{s\theta}]` at ``s``
+        (its derivatives in ``s`` included). Built-in laws always do; a :class:`Density` says
+        False where sympy could not integrate its transform, and the engine then leaves the
+        expectation to quadrature instead of calling :meth:`transform`."""
+        return True
 
     def moment(self, k: int) -> sp.Expr:
         r""":math:`E[\theta^k] = M^{(k)}(0)`, from the series of the moment generating function."""

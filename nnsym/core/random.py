@@ -40,6 +40,7 @@ __all__ = [
     "UniformBall",
     "is_random",
     "random_atoms",
+    "random_parameter",
     "numeric_value",
 ]
 
@@ -135,7 +136,16 @@ class RandomVector(_LawInterface, VectorSymbol):
     rvs = sample
 
 
-def _make(name, law, shape):
+def random_parameter(name: str, law: Law, shape=None) -> "RandomSymbol | RandomVector":
+    r"""A random parameter of any law: a scalar :math:`\theta\sim P` (``shape`` None or 1) or a
+    vector :math:`b\in\mathbb R^{d}` with i.i.d. components :math:`b_j\sim P` (``shape = d``, an
+    int or a Symbol). Every constructor (:func:`Normal`, :func:`Uniform`, ...) is one call of it,
+    so a new law needs no other change here:
+
+    >>> from nnsym.core.scalar_laws import LaplaceLaw
+    >>> b = random_parameter("b", LaplaceLaw(0, 1), shape=2); b.dim, b.law.moment(2)
+    (2, 2)
+    """
     if not isinstance(name, str) or not name:
         raise TypeError(f"a parameter name must be a non-empty string, got {name!r}")
     fractional = isinstance(shape, (float, np.floating)) and not float(shape).is_integer()
@@ -161,7 +171,7 @@ def Normal(name: str, mean, var, shape=None):
     >>> b = Normal("b", 0, 2, shape=3); b.dim, b.law.moment(2)
     (3, 2)
     """
-    return _make(name, NormalLaw(mean, var), shape)
+    return random_parameter(name, NormalLaw(mean, var), shape)
 
 
 def Uniform(name: str, low, high, shape=None):
@@ -170,7 +180,7 @@ def Uniform(name: str, low, high, shape=None):
     >>> Uniform("c", -1, 1).law.is_even
     True
     """
-    return _make(name, UniformLaw(low, high), shape)
+    return random_parameter(name, UniformLaw(low, high), shape)
 
 
 def Cauchy(name: str, loc, scale, shape=None):
@@ -180,7 +190,7 @@ def Cauchy(name: str, loc, scale, shape=None):
     >>> Cauchy("b", 0, 2).characteristic_function(sp.Symbol("t"))
     exp(-2*Abs(t))
     """
-    return _make(name, CauchyLaw(loc, scale), shape)
+    return random_parameter(name, CauchyLaw(loc, scale), shape)
 
 
 def Laplace(name: str, loc, scale, shape=None):
@@ -189,7 +199,7 @@ def Laplace(name: str, loc, scale, shape=None):
     >>> Laplace("w", 0, 3).moment(2)
     18
     """
-    return _make(name, LaplaceLaw(loc, scale), shape)
+    return random_parameter(name, LaplaceLaw(loc, scale), shape)
 
 
 def Density(name: str, pdf, support, shape=None):
@@ -209,7 +219,7 @@ def Density(name: str, pdf, support, shape=None):
             raise ValueError(f"the pdf {pdf} does not depend on the symbol called {name!r} (it uses {used}): "
                              f"write the density in sympy.Symbol({name!r}), the parameter's own name")
         var = sp.Symbol(name if isinstance(name, str) and name else "_theta_", real=True)
-    return _make(name, DensityLaw(var, pdf, support), shape)
+    return random_parameter(name, DensityLaw(var, pdf, support), shape)
 
 
 def is_random(s) -> bool:

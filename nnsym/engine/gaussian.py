@@ -20,7 +20,8 @@ in this order (zero mean unless stated; :math:`\cos t = C_{12}/\sqrt{C_{11}C_{22
   :math:`E = \tfrac12 E|\theta|^P\,[\prod_j f_j(l_j) + \prod_j f_j(-l_j)]`;
 * one variable: :math:`E[\mathrm{erf}\,z] = \mathrm{erf}(\mu/\sqrt{1+2C})`,
   :math:`E[\mathrm{sgn}\,z] = \mathrm{erf}(\mu/\sqrt{2C})` (any mean), rectified monomials;
-* pairs: :math:`E[\mathrm{erf}\,z_1\,\mathrm{erf}\,z_2] = \tfrac{2}{\pi}\arcsin\frac{2C_{12}}{\sqrt{(1+2C_{11})(1+2C_{22})}}`,
+* pairs:
+  :math:`E[\mathrm{erf}\,z_1\,\mathrm{erf}\,z_2] = \tfrac{2}{\pi}\arcsin\frac{2C_{12}}{\sqrt{(1+2C_{11})(1+2C_{22})}}`,
   :math:`E[\mathrm{sgn}\,z_1\,\mathrm{sgn}\,z_2] = \tfrac{2}{\pi}\arcsin(\cos t)`, and for rectified monomials
   :math:`\max(0,z)^n` (ReLU :math:`n=1`, Heaviside :math:`n=0`) the arc-cosine kernel
   :math:`E[\max(0,z_1)^n\max(0,z_2)^n] = \tfrac{1}{2\pi}(C_{11}C_{22})^{n/2}J_n(t)`,
@@ -136,7 +137,8 @@ def rewrite_rectifiers(expr):
         if not e.is_Mul:
             return False
         hs = [f for f in e.args if isinstance(f, sp.Heaviside)]
-        return any(any(b == h.args[0] and k.is_Integer and k > 0 for b, k in (f.as_base_exp() for f in e.args)) for h in hs)
+        return any(any(b == h.args[0] and k.is_Integer and k > 0 for b, k in (f.as_base_exp() for f in e.args))
+                   for h in hs)
 
     def rect(e):
         args = list(e.args)
@@ -357,7 +359,8 @@ def gaussian_bumps(I: GaussianIntegral) -> sp.Expr | None:
 @gaussian_rule(lambda I: I.forms is not None, order=20)
 def homogeneous_of_one_scalar(I: GaussianIntegral) -> sp.Expr | None:
     r"""All :math:`z_j = l_j\theta` of one zero-mean scalar :math:`\theta`, each factor positively homogeneous of
-    degree :math:`p_j`: :math:`E = \tfrac12 E|\theta|^P\,[\prod_j f_j(l_j) + \prod_j f_j(-l_j)]`, :math:`P = \sum_j p_j`."""
+    degree :math:`p_j`: :math:`E = \tfrac12 E|\theta|^P\,[\prod_j f_j(l_j) + \prod_j f_j(-l_j)]`,
+    :math:`P = \sum_j p_j`."""
     found = I.factors_all(homogeneous_degree)
     if found is None:
         return None
@@ -433,7 +436,8 @@ def _pair(I: GaussianIntegral, recognise):
 
 @gaussian_rule(sp.erf, order=40)
 def erf_pair(I: GaussianIntegral) -> sp.Expr | None:
-    r""":math:`E[\mathrm{erf}\,z_1\,\mathrm{erf}\,z_2] = \tfrac{2}{\pi}\arcsin\frac{2C_{12}}{\sqrt{(1+2C_{11})(1+2C_{22})}}`."""
+    r""":math:`E[\mathrm{erf}\,z_1\,\mathrm{erf}\,z_2]
+    = \tfrac{2}{\pi}\arcsin\frac{2C_{12}}{\sqrt{(1+2C_{11})(1+2C_{22})}}`."""
     found = _pair(I, _is_erf)
     if found is None:
         return None
@@ -559,7 +563,8 @@ def _m1_mean(k: int, s: int, u, var):
 def _stein_pair(k11, k12, k22):
     r""":math:`M(a, b, s, t) = E[u^a v^b\,\mathrm{sgn}(u)^s\mathrm{sgn}(v)^t]` for a zero-mean Gaussian pair,
     by Gaussian integration by parts (:math:`E[u\,H] = k_{11}E[\partial_u H] + k_{12}E[\partial_v H]`,
-    :math:`\partial\,\mathrm{sgn} = 2\delta`), down to :math:`E[\mathrm{sgn}\,u\,\mathrm{sgn}\,v] = \tfrac2\pi\arcsin\rho`.
+    :math:`\partial\,\mathrm{sgn} = 2\delta`), down to
+    :math:`E[\mathrm{sgn}\,u\,\mathrm{sgn}\,v] = \tfrac2\pi\arcsin\rho`.
     All in the one :class:`Correlation` :math:`\rho`, so the diagonal is exact."""
     rho = Correlation(k12, k11, k22)
     c11, c22 = k11 * (1 - rho**2), k22 * (1 - rho**2)  # Var(u | v = 0), Var(v | u = 0)
@@ -649,7 +654,8 @@ class _Preactivations:
             if z is None:
                 return None
             B = A.xreplace({pw.base: z})
-            if not (set(B.free_symbols) & set(self.group)) and not any(isinstance(s, (RandomSymbol,)) for s in B.free_symbols):
+            if not (set(B.free_symbols) & set(self.group)) and not any(
+                    isinstance(s, (RandomSymbol,)) for s in B.free_symbols):
                 return B
         return None
 
@@ -735,7 +741,8 @@ def gaussian_preactivations(t: Term, group: set) -> sp.Expr | None:
     if tilt is not None:
         fac, g, zs, mu, C = tilt
     m = len(zs)
-    return fac * GaussianExpectation(g, sp.Tuple(*zs), sp.Tuple(*mu), sp.Tuple(*[C[i][j] for i in range(m) for j in range(m)]))
+    return fac * GaussianExpectation(g, sp.Tuple(*zs), sp.Tuple(*mu),
+                                     sp.Tuple(*[C[i][j] for i in range(m) for j in range(m)]))
 
 
 def _affine_ratio(a, a0):

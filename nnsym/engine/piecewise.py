@@ -15,6 +15,8 @@ import math
 
 import sympy as sp
 
+from ..errors import SYMBOLIC_FAILURES
+
 __all__ = ["kink_points", "sign_polynomial", "NONSMOOTH_UNKNOWN"]
 
 #: non-smooth functions whose kinks are not located (quadrature cannot be split for them)
@@ -40,7 +42,7 @@ def _real_zeros(e, z):
             return set(P.real_roots())
     try:
         sol = sp.solveset(e, z, sp.S.Reals)
-    except Exception:  # noqa: BLE001 -- sympy raises many kinds here
+    except SYMBOLIC_FAILURES:  # solveset gave up: the kinks are not located
         return None
     if isinstance(sol, sp.FiniteSet):
         return set(sol.args)
@@ -82,7 +84,8 @@ def kink_points(expr, z) -> list | None:
         if zs is None:
             return None
         pts |= zs
-    return sorted(pts, key=lambda v: (float(v), sp.default_sort_key(v)) if v.is_number else (math.inf, sp.default_sort_key(v)))
+    return sorted(pts, key=lambda v: ((float(v), sp.default_sort_key(v)) if v.is_number
+                                      else (math.inf, sp.default_sort_key(v))))
 
 
 def sign_polynomial(f, z) -> dict | None:

@@ -38,11 +38,14 @@ __all__ = ["scalar_transform", "vector_transform", "require_scalar_domain", "req
            "transform_method", "clear_transform_cache"]
 
 
-def scalar_transform(theta: RandomSymbol, k: int, s) -> sp.Expr:
+def scalar_transform(theta: RandomSymbol, k: int, s) -> sp.Expr | None:
     r""":math:`E[\theta^k e^{s\theta}] = M^{(k)}(s)`, for ``s`` in the domain of :math:`M`
-    (recorded; a number outside it raises :class:`DivergentExpectation`)."""
+    (recorded; a number outside it raises :class:`DivergentExpectation`); None when the law
+    knows no closed form of :math:`M` (``law.transform_known``)."""
     s = sp.sympify(s)
     require_scalar_domain(theta, s)
+    if s != 0 and not theta.law.transform_known(s if k == 0 else sp.Dummy("u")):
+        return None
     return _scalar_transform_cached(theta.law, theta, int(k), s)
 
 
@@ -93,7 +96,7 @@ def _vector_mgf(b: RandomVector, v) -> sp.Expr | None:
         if mu != 0:
             out += mu * Dot(ones_vector(b.dim), v)
         return sp.exp(out)
-    if not b.dim.is_Integer:
+    if not b.dim.is_Integer or not law.transform_known(Component(v, 0)):
         return None
     return sp.Mul(*[law.transform(Component(v, j)) for j in range(int(b.dim))])
 
@@ -161,13 +164,10 @@ def transform_method(t: Term, group: set) -> sp.Expr | None:
             continue
         val = c * sp.exp(total.const)
         for p in group:
-            try:
-                if isinstance(p, RandomSymbol):
-                    f = scalar_transform(p, t.polys.get(p, 0), total.scal.get(p, 0))
-                else:
-                    f = vector_transform(p, t.vpolys.get(p, []), total.vec.get(p, 0))
-            except NotImplementedError:  # the law cannot give its transform (NoClosedForm): not mine
-                return None
+            if isinstance(p, RandomSymbol):
+                f = scalar_transform(p, t.polys.get(p, 0), total.scal.get(p, 0))
+            else:
+                f = vector_transform(p, t.vpolys.get(p, []), total.vec.get(p, 0))
             if f is None:
                 return None
             val *= f

@@ -39,7 +39,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping
 
 import numpy as np
 import sympy as sp
@@ -108,7 +108,8 @@ def _width(n, l: int):
     if isinstance(n, (bool, np.bool_, str, bytes)) or not isinstance(n, (numbers.Real, sp.Expr)):
         raise TypeError(f"DeepMLP: the width n_{l} must be an int >= 1, a sympy Symbol or None (infinite), got {n!r}")
     n = sp.sympify(n)
-    if (n.is_number and not n.is_Integer) or n.is_integer is False or n.is_positive is False or (n.is_Integer and n < 1):
+    if ((n.is_number and not n.is_Integer) or n.is_integer is False or n.is_positive is False
+            or (n.is_Integer and n < 1)):
         raise ValueError(f"DeepMLP: the width n_{l} must be an integer >= 1 (or a positive integer Symbol), got {n}")
     return n
 
@@ -148,7 +149,7 @@ class DeepMLP:
     Traceback (most recent call last):
     ...
     ValueError: DeepMLP: sigma_W^(0) is a standard deviation and must be finite and >= 0 (the variance is its square), got -1
-    """
+    """  # noqa: E501 -- a doctest's expected exception message is one line, compared verbatim: it cannot be wrapped
 
     activation: tuple
     depth: int
@@ -160,7 +161,8 @@ class DeepMLP:
 
     def __init__(self, activation, depth: int, d, widths=None, sigma_W=None, sigma_b=None,
                  parameterisation: str = "standard"):
-        if isinstance(depth, (bool, np.bool_)) or not isinstance(depth, numbers.Real) or int(depth) != depth or depth < 1:
+        if (isinstance(depth, (bool, np.bool_)) or not isinstance(depth, numbers.Real) or int(depth) != depth
+                or depth < 1):
             raise ValueError(f"depth (number of hidden layers) must be an integer >= 1, got {depth}")
         L = int(depth)
         dd = sp.sympify(d) if isinstance(d, (numbers.Integral, sp.Expr)) and not isinstance(d, bool) else None
@@ -193,7 +195,8 @@ class DeepMLP:
         one = lambda t: t[0] if len(set(t)) == 1 else list(t)
         acts = one(tuple(sp.Lambda(z, self.activation_expr(l, z)) for l in range(1, self.depth + 1)))
         return (f"DeepMLP(activation={acts}, depth={self.depth}, d={self.d}, widths={one(self.widths)}, "
-                f"sigma_W={one(self.sigma_W)}, sigma_b={one(self.sigma_b)}, parameterisation={self.parameterisation!r})")
+                f"sigma_W={one(self.sigma_W)}, sigma_b={one(self.sigma_b)}, "
+                f"parameterisation={self.parameterisation!r})")
 
     def replace(self, **changes) -> "DeepMLP":
         """A copy with some fields changed (e.g. ``spec.replace(widths=1000)``); validated again."""

@@ -68,7 +68,8 @@ def gauss_net(d=sp.Symbol("d", positive=True, integer=True)) -> Network:
 def _two_layer(activation, d) -> Network:
     r"""Two-layer network of the NN-QFT paper (docs/conventions.md, "Two-layer networks"):
     :math:`f(x) = \sum_i W^1_i\,\sigma(W^0_i\cdot x + b^0_i) + b^1`,
-    :math:`W^1\sim\mathcal N(0,\sigma_W^2/N)`, :math:`W^0\sim\mathcal N(0,\sigma_W^2/d\,I)`, :math:`b^0, b^1\sim\mathcal N(0,\sigma_b^2)`.
+    :math:`W^1\sim\mathcal N(0,\sigma_W^2/N)`, :math:`W^0\sim\mathcal N(0,\sigma_W^2/d\,I)`,
+    :math:`b^0, b^1\sim\mathcal N(0,\sigma_b^2)`.
     The depth-1 case of the one deep-MLP specification, :class:`~nnsym.model.deep.DeepMLP`."""
     N = sp.Symbol("N", positive=True, integer=True)
     sW, sb = sp.symbols("sigma_W sigma_b", positive=True)

@@ -18,9 +18,9 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import SciPyPrinter
 
-from ..errors import NumericWarning
-from ..engine.expectation import DivergentExpectation, Expectation, split_domain
 from ..core.vectors import ScalarPoint, VectorSymbol
+from ..engine.expectation import DivergentExpectation, Expectation, split_domain
+from ..errors import NumericWarning
 from .bindings import Bindings, as_value, as_values, check_values  # noqa: F401 -- re-exported
 
 __all__ = ["compile_kernel", "evaluate", "NumericWarning", "check_values", "as_value", "as_values", "as_points"]
@@ -129,7 +129,8 @@ def compile_kernel(args, expr, modules=None):
     ``modules``: the namespaces the printed code runs in (default: nnsym's numpy helpers, scipy,
     numpy); an array backend passes its own (see :mod:`nnsym.sampling.backends`)."""
     expr = canonical_tree(expr)
-    printer = _Printer({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": True, "user_functions": {}})
+    printer = _Printer({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": True,
+                        "user_functions": {}})
     if modules is None:
         modules = [_NAMESPACE, "scipy", "numpy"]
     return sp.lambdify(args, expr, modules=modules, printer=printer, cse=True, docstring_limit=0)
@@ -253,7 +254,8 @@ def evaluate(expr, points, dim, X, values: Mapping, cache: dict) -> np.ndarray:
     expectations = sorted(expr.atoms(Expectation), key=sp.default_sort_key)
     dummies = [sp.Dummy(f"E{j}") for j in range(len(expectations))]
     body = expr.xreplace(dict(zip(expectations, dummies))) if expectations else expr
-    others = (body.free_symbols | domain.free_symbols) - set(points) - set(dummies) - ({dsym} if dsym is not None else set())
+    others = ((body.free_symbols | domain.free_symbols) - set(points) - set(dummies)
+              - ({dsym} if dsym is not None else set()))
     ones = ones_symbols(body)
     hyper = sorted(others - set(ones), key=sp.default_sort_key)
     hv = check_values(hyper, values, "evaluate")
@@ -261,7 +263,8 @@ def evaluate(expr, points, dim, X, values: Mapping, cache: dict) -> np.ndarray:
         _check_domain(domain, points, ones, hyper, dsym, Xf, hv, D, cache)
     key = (tuple(hyper), tuple(ones), tuple(dummies) and len(dummies))
     if key not in cache:
-        cache[key] = (compile_kernel(list(points) + ones + dummies + hyper + ([dsym] if dsym is not None else []), body), dummies)
+        cache[key] = (compile_kernel(list(points) + ones + dummies + hyper + ([dsym] if dsym is not None else []),
+                                     body), dummies)
     fn, dums = cache[key]
 
     evals = []

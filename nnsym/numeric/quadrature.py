@@ -69,7 +69,7 @@ def _quadrature_grid(params, D: int, n: int, values: Mapping):
             axes.append((p, None, nodes, w))
     grids = np.meshgrid(*[a[2] for a in axes], indexing="ij")
     wgrid = np.ones_like(grids[0], dtype=float) if grids else np.ones(())
-    for g, a in zip(np.meshgrid(*[a[3] for a in axes], indexing="ij"), axes):
+    for g in np.meshgrid(*[a[3] for a in axes], indexing="ij"):  # one weight grid per axis
         wgrid = wgrid * g
     K = wgrid.size
     arrays = {}
@@ -138,7 +138,8 @@ _KINKED = (sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.sign, sp.Piecewise, sp.floor
 
 # ----------------------------------------------------------------------------- Gaussian pre-activations
 def sign_moment(R: np.ndarray, n: int = 20) -> float:
-    r"""Orthant moment :math:`S(R) = E[\prod_j \mathrm{sgn}\,y_j]`, :math:`y\sim\mathcal N(0, R)`, R a correlation matrix.
+    r"""Orthant moment :math:`S(R) = E[\prod_j \mathrm{sgn}\,y_j]`, :math:`y\sim\mathcal N(0, R)`,
+    R a correlation matrix.
 
     Price's theorem along :math:`R(\lambda) = 1 + \lambda R_{\rm off}` gives a smooth one-dimensional
     integral per level (Gauss-Legendre, exponential convergence):
@@ -441,7 +442,8 @@ def _stein_numeric(terms, C, n: int = 20):
                 elif s[k]:  # d sgn(z_k) = 2 delta(z_k): condition on z_k = 0
                     rest = [i for i in range(m) if i != k]
                     S = C[np.ix_(rest, rest)] - np.outer(C[rest, k], C[k, rest]) / C[k, k]
-                    r += C[j, k] * 2 / math.sqrt(2 * math.pi * C[k, k]) * E([a1[i] for i in rest], [s[i] for i in rest], S)
+                    r += (C[j, k] * 2 / math.sqrt(2 * math.pi * C[k, k])
+                          * E([a1[i] for i in rest], [s[i] for i in rest], S))
         memo[key] = r
         return r
 
@@ -719,7 +721,8 @@ def gaussian_numeric(E: GaussianExpectation, points, Xf, values, dsym=None, max_
         if r == 2 and kinks is not None and kinked:  # kinks at any place, any mean: split panels
             Lb, mb = L[None, :, :], mus[p][None, :]
             gg = lambda *z: g(*z, *hyp)
-            hi, lo = gauss2_kinked(gg, mb, Lb, kinks, PANEL_NODES)[0], gauss2_kinked(gg, mb, Lb, kinks, PANEL_NODES_CHECK)[0]
+            hi, lo = (gauss2_kinked(gg, mb, Lb, kinks, PANEL_NODES)[0],
+                      gauss2_kinked(gg, mb, Lb, kinks, PANEL_NODES_CHECK)[0])
             out[p] = hi
             err = max(err, abs(hi - lo), 1e-12 * abs(hi))
             continue

@@ -22,6 +22,7 @@ A CuPy backend would be one new module, ``nnsym/sampling/cupy_backend.py``::
 
     import cupy, cupyx.scipy.special
     from ..numeric.kernels import compile_kernel
+    from .backends import register_backend
 
     class CupyBackend:
         name = "cupy"
@@ -35,7 +36,10 @@ A CuPy backend would be one new module, ``nnsym/sampling/cupy_backend.py``::
         def asnumpy(self, a):
             return cupy.asnumpy(a)
 
-and ``monte_carlo(..., backend=CupyBackend())`` would run on the GPU, with the promise
+    register_backend(CupyBackend())             # known by name from now on
+
+and, once the module is imported (``import nnsym.sampling.cupy_backend``),
+``monte_carlo(..., backend="cupy")`` would run on the GPU, with the promise
 "bit-identical for a given seed, chunk size and Dask layout, on one GPU model".
 
 >>> import numpy as np
@@ -54,7 +58,7 @@ import numpy as np
 
 from ..numeric.kernels import compile_kernel
 
-__all__ = ["ArrayBackend", "NumpyBackend", "NUMPY", "get_backend"]
+__all__ = ["ArrayBackend", "NumpyBackend", "NUMPY", "get_backend", "register_backend"]
 
 
 @runtime_checkable
@@ -111,6 +115,27 @@ NUMPY = NumpyBackend()
 """The default backend."""
 
 _BACKENDS = {"numpy": NUMPY}
+
+
+def register_backend(backend: ArrayBackend) -> ArrayBackend:
+    r"""Make ``backend`` known by its ``name`` (``monte_carlo(..., backend="cupy")``); the one line a
+    new backend module adds at its end. Returns the backend; a second backend of the same name,
+    or an object that does not follow :class:`ArrayBackend`, is refused.
+
+    >>> class Float64Numpy(NumpyBackend):
+    ...     name = "numpy-doc"
+    >>> register_backend(Float64Numpy()).name, get_backend("numpy-doc").name
+    ('numpy-doc', 'numpy-doc')
+    >>> _ = _BACKENDS.pop("numpy-doc")
+    """
+    if not isinstance(backend, ArrayBackend):
+        raise TypeError(f"a backend needs name, xp, generator, freeze, compile and asnumpy; got {backend!r}")
+    if not isinstance(backend.name, str) or not backend.name:
+        raise ValueError(f"a backend needs a non-empty name, got {backend.name!r}")
+    if backend.name in _BACKENDS and _BACKENDS[backend.name] is not backend:
+        raise ValueError(f"an array backend named {backend.name!r} is already registered")
+    _BACKENDS[backend.name] = backend
+    return backend
 
 
 def get_backend(backend: "str | ArrayBackend | None" = None) -> ArrayBackend:

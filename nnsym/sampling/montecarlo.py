@@ -41,7 +41,7 @@ import sympy as sp
 from ..core.random import RandomVector, numeric_value
 from ..core.vectors import ScalarPoint
 from ..engine.expectation import DivergentExpectation, growth_degree
-from ..errors import UnreliableErrorWarning
+from ..errors import SYMBOLIC_FAILURES, UnreliableErrorWarning
 from ..model.network import Network, check_n
 from ..numeric.bindings import Bindings
 from ..numeric.kernels import NumericWarning, as_points
@@ -511,7 +511,7 @@ def _exact_second_moment(net, n, Xf, values, seconds: float = 2.0):
                     expr = net.neuron_moment(tuple(p for p in pts for _ in range(2)))
             if is_exact(expr):
                 corr = Correlator(expr, pts, net.dim, name="E[Y^2]", network=net)
-        except Exception:  # noqa: BLE001 -- no quick closed form: the data check alone
+        except SYMBOLIC_FAILURES:  # no quick closed form (sympy gave up, timed out or refused): the data check alone
             corr = None
         cache[n] = corr
     corr = cache[n]
@@ -522,7 +522,7 @@ def _exact_second_moment(net, n, Xf, values, seconds: float = 2.0):
             warnings.simplefilter("ignore")
             vals = {k: v for k, v in values.items() if k in corr.value_names()}
             return np.asarray(corr.evaluate(Xf, **vals), dtype=float).reshape(-1)
-    except Exception:  # noqa: BLE001
+    except SYMBOLIC_FAILURES:  # the closed form cannot be evaluated at these values: the data check alone
         return None
 
 

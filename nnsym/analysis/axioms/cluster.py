@@ -222,7 +222,8 @@ def cluster_limit(G: "Correlator", subset: Sequence[int], values: Mapping | None
                 f"moving {moved} to infinity: a term of {correlator_label(G)} grows exponentially"
                 + (" along some directions e" if "direction" in kinds else "") + ", so it has no limit"))
     if any("oscillates" in k for k, _ in limits):
-        return ClusterLimit("oscillates", None, subset, f"moving {moved} to infinity: {correlator_label(G)} oscillates without decay")
+        return ClusterLimit("oscillates", None, subset,
+                            f"moving {moved} to infinity: {correlator_label(G)} oscillates without decay")
     Ls = [L for _, L in limits]
     L = Ls[0]
     rl = (" (the terms e^{i lambda k b.e}, k != 0, of the unevaluated expectations vanish by the "
@@ -238,11 +239,11 @@ def cluster_limit(G: "Correlator", subset: Sequence[int], values: Mapping | None
         f, err, _ = evaluate_with_error(l, X, vals, points=pts, dim=G.dim)
         worst = max(worst, float(np.max(np.abs(f))) - 50 * err)
     if worst <= 1e-12:
-        return ClusterLimit("vanishes", sp.S.Zero, subset, f"moving {moved} to infinity: the surviving terms cancel (numerically)",
-                            "symbolic+numeric")
+        return ClusterLimit("vanishes", sp.S.Zero, subset,
+                            f"moving {moved} to infinity: the surviving terms cancel (numerically)", "symbolic+numeric")
     return ClusterLimit("persists", L, subset, (
-        f"moving {moved} to infinity, {correlator_label(G)} tends to {L} (e.g. {worst:.4g} at random points, values {vals}), "
-        f"not 0{rl}"))
+        f"moving {moved} to infinity, {correlator_label(G)} tends to {L} "
+        f"(e.g. {worst:.4g} at random points, values {vals}), not 0{rl}"))
 
 
 def _numeric_cluster(G, subset, vals, seed) -> ClusterLimit:
@@ -263,11 +264,12 @@ def _numeric_cluster(G, subset, vals, seed) -> ClusterLimit:
     scale = max(vals_at[0], 1e-300)
     if vals_at[-1] < 1e-3 * scale and vals_at[-2] < 1e-2 * scale:
         return ClusterLimit("vanishes", sp.S.Zero, subset, (
-            f"numerical: moving {moved} by lambda e, max|{correlator_label(G)}| = {vals_at} at lambda = {lams.tolist()}"), "numeric")
+            f"numerical: moving {moved} by lambda e, max|{correlator_label(G)}| = {vals_at} "
+            f"at lambda = {lams.tolist()}"), "numeric")
     if vals_at[-1] > 0.05 * scale and vals_at[-1] > 0.8 * vals_at[-2] and vals_at[-2] > 0.8 * vals_at[-3]:
         return ClusterLimit("persists", None, subset, (
-            f"numerical: moving {moved} by lambda e, max|{correlator_label(G)}| = {vals_at} at lambda = {lams.tolist()} does not decay"),
-            "numeric")
+            f"numerical: moving {moved} by lambda e, max|{correlator_label(G)}| = {vals_at} "
+            f"at lambda = {lams.tolist()} does not decay"), "numeric")
     return ClusterLimit("unknown", None, subset, f"numerical: inconclusive decay {vals_at} at lambda = {lams.tolist()}",
                         "numeric")
 

@@ -107,7 +107,8 @@ def _rho_numeric(S, vals, D, k: float, taus):
     f, breaks, support = S.radial_spectrum(D, vals)
     g = lambda p0: f(np.sqrt(p0**2 + k**2))  # noqa: E731
     br = [math.sqrt(b**2 - k**2) for b in breaks if b > k]
-    sup = math.sqrt(support**2 - k**2) if support is not None and support > k else (0.0 if support is not None else None)
+    sup = (math.sqrt(support**2 - k**2) if support is not None and support > k
+           else (0.0 if support is not None else None))
     if sup == 0.0:
         return np.zeros(len(taus))
     return np.array([radial_fourier(g, t, 1, br, sup) / (2 * math.pi) for t in taus])
@@ -135,7 +136,8 @@ def _spectral_rp(S, vals, D) -> Verdict:
             j = int(np.argmin(rho))
             return Verdict(False, (
                 f"G(p) = {S.expr} vanishes outside a bounded region (a hard momentum cutoff), so at fixed spatial "
-                "momentum rho(p, tau) = int dp_0/(2 pi) e^{i p_0 tau} G(p) is band-limited in p_0. Reflection positivity "
+                "momentum rho(p, tau) = int dp_0/(2 pi) e^{i p_0 tau} G(p) is band-limited in p_0. "
+                "Reflection positivity "
                 "of the 2-point function needs tau -> rho(p, tau) to be completely monotone (Widder; the sufficient "
                 "form A*(tau_x) A(tau_y) B is a special case), and no non-zero band-limited function is: the cutoff "
                 f"spoils RP (it is restored only as the cutoff goes to infinity). Numerically, at p = 0 and {vals}: "
@@ -166,7 +168,8 @@ def _spectral_rp(S, vals, D) -> Verdict:
             Bn = as_number(B.subs(k, 0.7), vals) if spatial else as_number(B, vals)
             if B.is_nonnegative or (Bn is not None and Bn >= 0):
                 return Verdict(True, (
-                    f"rho(p, tau) = int dp_0/(2 pi) e^(i p_0 tau) G(p) = {rho} = A(tau_x) A(tau_y) B at tau = tau_x + tau_y, "
+                    f"rho(p, tau) = int dp_0/(2 pi) e^(i p_0 tau) G(p) = {rho} = A(tau_x) A(tau_y) B "
+                    "at tau = tau_x + tau_y, "
                     f"with A = exp(-{mu} tau) and B = {B} >= 0: the sufficient condition for reflection positivity of "
                     "the 2-point function"), "symbolic", {"rho": rho, "B": B, "mu": mu})
         # not of the exponential form: look for a violation of complete monotonicity
@@ -177,8 +180,9 @@ def _spectral_rp(S, vals, D) -> Verdict:
         H = np.real(np.asarray([[fn(a + b) for b in ts] for a in ts], dtype=complex))
         w = np.linalg.eigvalsh((H + H.T) / 2)
         if w[0] < -1e-10 * abs(w[-1]):
-            kind = "Gaussian in tau" if sp.simplify(sp.diff(L2, tau)) == 0 and (as_number(L2.subs(k, 0), vals) or 0) < 0 else \
-                "not of the form A*(tau_x) A(tau_y) B"
+            kind = ("Gaussian in tau"
+                    if sp.simplify(sp.diff(L2, tau)) == 0 and (as_number(L2.subs(k, 0), vals) or 0) < 0
+                    else "not of the form A*(tau_x) A(tau_y) B")
             return Verdict(False, (
                 f"rho(p, tau) = {rho} is {kind}; reflection positivity of the 2-point function needs "
                 "rho(p, tau_i + tau_j) to be a positive matrix for all tau_i > 0 (complete monotonicity), but at p = 0 "
@@ -239,7 +243,8 @@ def reflection_positivity(C: AxiomCorrelators, S: "PowerSpectrum | None" = None)
     details = {**spec.details, **({"reflection_min": rm["min"], "reflection_max": rm["max"]} if rm else {})}
     if spec.holds is True:
         if violated:
-            two = Verdict(None, f"conflict: spectral argument says yes ({spec.evidence}) but {mat_note}", "undecided", details)
+            two = Verdict(None, f"conflict: spectral argument says yes ({spec.evidence}) but {mat_note}",
+                          "undecided", details)
         else:
             two = Verdict(True, f"{spec.evidence}; {mat_note}", spec.method, details)
     elif spec.holds is False:
@@ -252,7 +257,8 @@ def reflection_positivity(C: AxiomCorrelators, S: "PowerSpectrum | None" = None)
         two = Verdict(None, f"{spec.evidence}; {mat_note}: consistent with RP, not a proof", "undecided", details)
     # regimes
     if two.holds is False:
-        fin = Verdict(False, "the 2-point function (the same at every N) violates reflection positivity: " + two.evidence,
+        fin = Verdict(False,
+                      "the 2-point function (the same at every N) violates reflection positivity: " + two.evidence,
                       two.method, details)
         lg = fin
     else:

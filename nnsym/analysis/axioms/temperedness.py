@@ -95,13 +95,16 @@ def bounded_neuron(net: "Network", vals: Mapping) -> Verdict | None:
                    *([] if net.dim.is_Integer else []))
         if not np.all(np.isfinite(v)):
             return None
-        fnote = f"F = {F} is continuous on the compact support of {', '.join(map(str, rnd))} (max |F| = {np.max(np.abs(v)):.3g} on 2000 draws)"
+        fnote = (f"F = {F} is continuous on the compact support of {', '.join(map(str, rnd))} "
+                 f"(max |F| = {np.max(np.abs(v)):.3g} on 2000 draws)")
     else:
         return None
-    return Verdict(True, (f"|h(x)| <= |F| for every x (x enters only through {', '.join(sorted({type(f).__name__ for f in xs}))}); "
-                          f"{fnote}; {'; '.join(lawnote)}: so |G^(n)(x_1..x_n)| <= E[(sum_i |a_i F_i|)^n] < oo uniformly "
-                          "in the points: bounded continuous correlators are tempered, for every n and N"),
-                   "structural")
+    return Verdict(True, (
+        "|h(x)| <= |F| for every x "
+        f"(x enters only through {', '.join(sorted({type(f).__name__ for f in xs}))}); "
+        f"{fnote}; {'; '.join(lawnote)}: so |G^(n)(x_1..x_n)| <= E[(sum_i |a_i F_i|)^n] < oo uniformly "
+        "in the points: bounded continuous correlators are tempered, for every n and N"),
+        "structural")
 
 
 def _quadratic_form(expo, points, vals):
@@ -162,22 +165,26 @@ def growth(G: "Correlator", vals: Mapping) -> Verdict:
         expo = sp.Add(*[f.args[0] for f in sp.Mul.make_args(term) if isinstance(f, sp.exp)])
         other = [f for f in sp.Mul.make_args(term) if not isinstance(f, sp.exp) and set(points) & f.free_symbols]
         if any(not (isinstance(f, (LambdaBessel, sp.cos, sp.sin)) or f.is_polynomial(*points)) for f in other):
-            return Verdict(None, f"{correlator_label(G)} contains factors whose growth is not analysed: {other}", "undecided")
+            return Verdict(None, f"{correlator_label(G)} contains factors whose growth is not analysed: {other}",
+                           "undecided")
         if expo == 0:
             continue
         expo_q = expo.replace(lambda u: isinstance(u, sp.Abs), lambda u: sp.S.Zero) if all(
             (as_number(c, vals) or 0) <= 0 for c in [expo.coeff(a) for a in expo.atoms(sp.Abs)]) else None
         if expo_q is None:
-            return Verdict(None, f"{correlator_label(G)}: an |.| with a positive coefficient in an exponent", "undecided")
+            return Verdict(None, f"{correlator_label(G)}: an |.| with a positive coefficient in an exponent",
+                           "undecided")
         Q = _quadratic_form(expo_q, points, vals)
         if Q is None:
-            return Verdict(None, f"{correlator_label(G)}: an exponent that is not a quadratic form in the points", "undecided")
+            return Verdict(None, f"{correlator_label(G)}: an exponent that is not a quadratic form in the points",
+                           "undecided")
         w, V = np.linalg.eigh(Q)
         if worst is None or w[-1] > worst[0]:
             worst = (w[-1], V[:, -1], term)
     if worst is None or worst[0] <= 1e-12:
-        return Verdict(True, f"{correlator_label(G)}: every exponential has a negative semi-definite quadratic form in the "
-                             "points and the other factors are bounded or polynomial: polynomially bounded", "symbolic")
+        return Verdict(True, f"{correlator_label(G)}: every exponential has a negative semi-definite quadratic form "
+                             "in the points and the other factors are bounded or polynomial: polynomially bounded",
+                       "symbolic")
     lam_max, v, term = worst
     D = numeric_dimension(dim, vals)
     e = np.zeros(D)
@@ -189,13 +196,14 @@ def growth(G: "Correlator", vals: Mapping) -> Verdict:
     la = np.log(np.abs(f) + 1e-300)
     grows = (not np.all(np.isfinite(f))) or (la[2] - la[1] > 2.0 * max(la[1] - la[0], 0.0) and la[2] - la[1] > 3.0)
     if grows:
-        return Verdict(False, (f"{correlator_label(G)} grows like a Gaussian: the term {term} has a quadratic form with a "
-                               f"positive eigenvalue {lam_max:.3g} (at {vals}); along x_k = lambda v_k e with v = "
-                               f"{np.round(v, 3).tolist()}, |G| = {np.abs(f).tolist()} at lambda = {lams.tolist()}: "
-                               "not polynomially bounded, so not a tempered distribution"), "symbolic+numeric",
-                       {"eigenvalue": lam_max})
-    return Verdict(None, f"{correlator_label(G)}: a term with a growing direction, but no growth seen numerically (cancellation?)",
-                   "undecided")
+        return Verdict(False, (
+            f"{correlator_label(G)} grows like a Gaussian: the term {term} has a quadratic form with a "
+            f"positive eigenvalue {lam_max:.3g} (at {vals}); along x_k = lambda v_k e with v = "
+            f"{np.round(v, 3).tolist()}, |G| = {np.abs(f).tolist()} at lambda = {lams.tolist()}: "
+            "not polynomially bounded, so not a tempered distribution"), "symbolic+numeric",
+            {"eigenvalue": lam_max})
+    return Verdict(None, f"{correlator_label(G)}: a term with a growing direction, but no growth seen numerically "
+                         "(cancellation?)", "undecided")
 
 
 def temperedness(C: AxiomCorrelators) -> tuple[Verdict, Verdict]:
