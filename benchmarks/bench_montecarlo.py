@@ -166,7 +166,7 @@ def time_to_error(quick):
 def _network_breakdown(net, N, quick):
     """Per-draw cost of the network estimator's field values vs the naive numpy form."""
     from nnsym.sampling.moments import BLOCK_ELEMENTS
-    from nnsym.sampling.montecarlo import NetworkSampler
+    from nnsym.sampling.sampler import NetworkSampler
 
     vals = dict(sigma_a=SA, sigma_b=SB, N=N)
     sampler = NetworkSampler(net, vals, D)
@@ -239,7 +239,7 @@ def _breakdown(net, vals, samples, t_cos):
     does it (same block sizes): parameter draws, the lambdified neuron, a*h and the
     subset sums, the per-block law-parameter lookups."""
     from nnsym.sampling.moments import BLOCK_ELEMENTS, block_layout, subset_sums
-    from nnsym.sampling.montecarlo import NetworkSampler
+    from nnsym.sampling.sampler import NetworkSampler
 
     P, n = X4.shape[:2]
     pts = X4.reshape(P * n, D)

@@ -39,7 +39,8 @@ from .model.correlator import Correlator
 from .model.deep import DeepMLP
 from .model.network import CostWarning, DerivationCost, Input, Network, TooExpensive, moebius, set_partitions
 from .numeric.kernels import NumericWarning
-from .sampling.montecarlo import MonteCarloEstimate, NetworkSampler, UnreliableErrorWarning, monte_carlo
+from .sampling.montecarlo import MonteCarloEstimate, UnreliableErrorWarning, monte_carlo
+from .sampling.sampler import NetworkSampler
 from .sampling.validation import ValidationReport, validate
 
 __version__ = "0.1.0"

@@ -43,7 +43,7 @@ from ..model.deep import DeepMLP
 from ..model.network import Input, Network, tidy
 from ..numeric.kernels import compile_kernel
 from ..numeric.quadrature import PANEL_NODES, PANEL_NODES_CHECK, gauss1_kinked, gauss2_kinked
-from ..sampling.montecarlo import NetworkSampler
+from ..sampling.sampler import NetworkSampler
 
 __all__ = ["DeepKernel", "deep_kernels", "ntk", "empirical_ntk", "ntk_predict", "gp_posterior", "sample_deep_mlp"]
 
