@@ -782,3 +782,16 @@ def orthant_sign_moment_4(R):
 
     return sum(integrate.quad(inner, lo, hi, epsabs=1e-14, epsrel=1e-12, limit=200)[0]
                for lo, hi in zip(cuts[:-1], cuts[1:]) if hi - lo > 1e-15) / (2 * math.pi)
+
+
+# ----------------------------------------------------------------------------- Gaussian pair kernels
+def relu_P(k11, k12, k22):
+    """docs/conventions.md: E[relu(u) relu(v)] = sqrt(k11 k22)/(2 pi) (sin t + (pi - t) cos t)."""
+    c = np.clip(k12 / np.sqrt(k11 * k22), -1, 1)
+    t = np.arccos(c)
+    return np.sqrt(k11 * k22) / (2 * np.pi) * (np.sin(t) + (np.pi - t) * c)
+
+
+def erf_P(k11, k12, k22):
+    """docs/conventions.md: E[erf(u) erf(v)] = (2/pi) arcsin(2 k12 / sqrt((1 + 2 k11)(1 + 2 k22)))."""
+    return 2 / np.pi * np.arcsin(2 * k12 / np.sqrt((1 + 2 * k11) * (1 + 2 * k22)))

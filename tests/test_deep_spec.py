@@ -20,20 +20,12 @@ import sympy as sp
 import nnsym as ns
 from nnsym.model.deep import MLP, DeepMLP
 
+from independent import erf_P, relu_P
+
 ZMAX = 5.0
 relu = lambda z: sp.Max(0, z)
 N = sp.Symbol("N", positive=True, integer=True)
 sW, sb = sp.symbols("sigma_W sigma_b", positive=True)
-
-
-def relu_P(k11, k12, k22):
-    c = np.clip(k12 / np.sqrt(k11 * k22), -1, 1)
-    t = np.arccos(c)
-    return np.sqrt(k11 * k22) / (2 * np.pi) * (np.sin(t) + (np.pi - t) * c)
-
-
-def erf_P(k11, k12, k22):
-    return 2 / np.pi * np.arcsin(2 * k12 / np.sqrt((1 + 2 * k11) * (1 + 2 * k22)))
 
 
 def hand_nngp(Ps, sws, sbs, x, y):

@@ -23,6 +23,8 @@ from numpy.polynomial import hermite_e
 
 import nnsym as ns
 
+from independent import erf_P, relu_P
+
 ZMAX = 5.0
 SW, SB = 1.3, 0.4
 relu_sp = lambda z: sp.Max(0, z)
@@ -32,21 +34,9 @@ sW, sb = sp.symbols("sigma_W sigma_b", positive=True)
 
 
 # ----------------------------------------------------------------------------- hand-written kernels
-def relu_P(k11, k12, k22):
-    """docs/conventions.md: E[relu(u) relu(v)] = sqrt(k11 k22)/(2 pi) (sin t + (pi - t) cos t)."""
-    c = np.clip(k12 / np.sqrt(k11 * k22), -1, 1)
-    t = np.arccos(c)
-    return np.sqrt(k11 * k22) / (2 * np.pi) * (np.sin(t) + (np.pi - t) * c)
-
-
 def relu_Pd(k11, k12, k22):
     """E[H(u) H(v)] = P(u > 0, v > 0) = (pi - t)/(2 pi)."""
     return (np.pi - np.arccos(np.clip(k12 / np.sqrt(k11 * k22), -1, 1))) / (2 * np.pi)
-
-
-def erf_P(k11, k12, k22):
-    """docs/conventions.md: E[erf(u) erf(v)] = (2/pi) arcsin(2 k12 / sqrt((1 + 2 k11)(1 + 2 k22)))."""
-    return 2 / np.pi * np.arcsin(2 * k12 / np.sqrt((1 + 2 * k11) * (1 + 2 * k22)))
 
 
 def erf_Pd(k11, k12, k22):

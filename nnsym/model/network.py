@@ -26,6 +26,7 @@ from typing import Any, Iterable
 import sympy as sp
 from sympy.utilities.iterables import multiset_partitions
 
+from ..core.progress import progress_bar
 from ..core.random import RandomSymbol, RandomVector, is_random, random_atoms
 from ..core.vectors import ScalarPoint, VectorSymbol
 from ..engine.expectation import expectation, split_domain, with_domain
@@ -376,7 +377,7 @@ class Network:
     def _derive(self, pts: tuple, connected: bool, progress: bool) -> sp.Expr:
         """The unsimplified G^(n) or G_c^(n); with ``progress``, tqdm bars over the distinct
         expectations (i.i.d. neurons) and over the set partitions."""
-        bar = _progress_bar(progress)
+        bar = progress_bar(progress)
         if bar is None:
             return self._connected(pts) if connected else self._full(pts)
         n = len(pts)
@@ -617,15 +618,3 @@ def _duration(seconds: float) -> str:
         if seconds >= 1.5 * sz:
             unit, size = u, sz
     return f"{seconds / size:.2g} {unit}"
-
-
-def _progress_bar(progress: bool):
-    """``tqdm`` (as a context-manager factory) when ``progress`` and tqdm is installed, else None."""
-    if not progress:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        warnings.warn("progress=True needs tqdm (pip install 'nnsym[progress]')", stacklevel=4)
-        return None
-    return tqdm

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.progress import progress_bar
 from ..core.random import numeric_value
 from ..engine.expectation import DivergentExpectation, growth_degree
 from ..errors import SYMBOLIC_FAILURES, UnreliableErrorWarning
@@ -248,7 +249,8 @@ def monte_carlo_bound(net: Network, n: int, X, bindings: Bindings, connected: bo
     if client is not None:
         parts = executor.map_blocks(work, chunks, progress)
     else:
-        bar = _progress(progress, samples)
+        bar = progress_bar(progress)
+        bar = None if bar is None else bar(total=samples, unit="draws")
         parts = executor.map_blocks(work, chunks, None if bar is None else
                                     (lambda s, e: bar.update(sum(block_sizes[s:e]))))
         if bar is not None:
@@ -438,14 +440,3 @@ def _exact_second_moment(net, n, Xf, values, seconds: float = 2.0):
             return np.asarray(corr.evaluate(Xf, **vals), dtype=float).reshape(-1)
     except SYMBOLIC_FAILURES:  # the closed form cannot be evaluated at these values: the data check alone
         return None
-
-
-def _progress(progress: bool, total: int):
-    if not progress:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        warnings.warn("progress=True needs tqdm (pip install 'nnsym[progress]')", stacklevel=4)
-        return None
-    return tqdm(total=total, unit="draws")

@@ -66,6 +66,10 @@ class ValidationReport:
         p.text(str(self))
 
 
+#: options passed on to the Monte Carlo as they are
+_MONTE_CARLO_OPTIONS = ("batches", "chunk_size", "client", "progress")
+
+
 def validate(
     net: Network,
     n: int,
@@ -93,11 +97,10 @@ def validate(
     real = isinstance(alpha, (int, float, np.integer, np.floating)) and not isinstance(alpha, (bool, np.bool_))
     if not real or not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
-    mc_opts = {k: kwargs.pop(k) for k in ("batches", "chunk_size", "client", "progress") if k in kwargs}
+    mc_opts = {k: kwargs.pop(k) for k in _MONTE_CARLO_OPTIONS if k in kwargs}
     # the values are checked here (validate's own message for a misspelt option), and passed to the
     # Monte Carlo as Bindings; the correlator's public evaluate() takes them as plain numbers
-    values = net.bind(kwargs, "validate", ("connected", "samples", "seed", "method", "alpha", "batches",
-                                           "chunk_size", "client", "progress"))
+    values = net.bind(kwargs, "validate", ("connected", "samples", "seed", "method", "alpha") + _MONTE_CARLO_OPTIONS)
     X = as_points(X)
     corr = net.correlator(n, connected=connected)
     exact = np.asarray(corr.evaluate(X, **values)).reshape(-1)

@@ -20,14 +20,6 @@ from .verdicts import AxiomCorrelators, both, every_correlator
 __all__ = ["euclidean_invariance"]
 
 
-def _translations(G, values) -> Verdict:
-    return is_translation_invariant(G, values)
-
-
-def _rotations(G, values) -> Verdict:
-    return is_rotation_invariant(G, values)
-
-
 def euclidean_invariance(C: AxiomCorrelators) -> tuple[Verdict, Verdict]:
     r"""E1 at finite N and for :math:`N\to\infty`: ``(finite_N, large_N)`` verdicts.
 
@@ -42,13 +34,13 @@ def euclidean_invariance(C: AxiomCorrelators) -> tuple[Verdict, Verdict]:
     (False, True)
     """
     vals = C.values
-    t_f = every_correlator([C.G2, C.G4c], vals, _translations, "translation invariant")
-    r_f = every_correlator([C.G2, C.G4c], vals, _rotations, "rotation invariant")
+    t_f = every_correlator([C.G2, C.G4c], vals, is_translation_invariant, "translation invariant")
+    r_f = every_correlator([C.G2, C.G4c], vals, is_rotation_invariant, "rotation invariant")
     e1f = both(t_f, r_f, "finite N")
     if C.no_limit is not None:
         return e1f, C.no_limit
     lim = C.limit_correlators
-    e1l = both(every_correlator(lim, vals, _translations, "translation invariant"),
-               every_correlator(lim, vals, _rotations, "rotation invariant"),
+    e1l = both(every_correlator(lim, vals, is_translation_invariant, "translation invariant"),
+               every_correlator(lim, vals, is_rotation_invariant, "rotation invariant"),
                "N -> oo" + (" (Gaussian: only G^(2) matters)" if C.gaussian else ""))
     return e1f, e1l

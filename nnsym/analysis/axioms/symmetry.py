@@ -20,10 +20,6 @@ from .verdicts import AxiomCorrelators, every_correlator
 __all__ = ["permutation_symmetry"]
 
 
-def _permutations(G, values) -> Verdict:
-    return is_permutation_symmetric(G, values)
-
-
 def permutation_symmetry(C: AxiomCorrelators) -> tuple[Verdict, Verdict]:
     r"""E3 at finite N and for :math:`N\to\infty`: ``(finite_N, large_N)`` verdicts; the same verdict
     for both regimes (symmetry at every N holds in the limit), unless the limit does not exist.
@@ -34,7 +30,7 @@ def permutation_symmetry(C: AxiomCorrelators) -> tuple[Verdict, Verdict]:
     >>> "commuting random variables" in fin.evidence
     True
     """
-    e3f = every_correlator([C.G2, C.G4c], C.values, _permutations, "permutation symmetric")
+    e3f = every_correlator([C.G2, C.G4c], C.values, is_permutation_symmetric, "permutation symmetric")
     if e3f.holds:
         e3f = Verdict(True, "phi(x_1), ..., phi(x_n) are commuting random variables, so every correlator is "
                             "symmetric, at every n and N; checked: " + e3f.evidence, e3f.method)
