@@ -282,3 +282,66 @@ def test_numeric_expectation_carries_the_domain_of_its_exponentials():
     assert got == pytest.approx(quad, rel=1e-6)
     with pytest.raises(ns.DivergentExpectation):
         G2.evaluate(np.array([[[0.8], [0.7]]]))
+
+
+def test_gaussian_bump_with_a_growing_exponent_carries_its_domain():
+    r"""E[e^{s (b x + c)^2}], b ~ N(0, 1), c ~ N(0, 2): the Gaussian integral
+    (1 - 2 s Var z)^{-1/2}, Var z = x^2 + 2, exists only for 1 - 2 s (x^2 + 2) > 0; nnsym returned it
+    without the condition (at s = x = 1 the complex -i/sqrt(5) for +oo). For two points the
+    covariance C of (z_1, z_2) has rank 2 and E[e^{s(z_1^2 + z_2^2)}] = det(1 - 2sC)^{-1/2} needs
+    lambda_max(C) < 1/(2s); at coincident points C has rank 1. References: scipy quadrature over
+    (b, c) and the 1-D Gaussian integral over z. A decaying bump e^{-s^2 (b x + c)^2} has no condition."""
+    b, c = ns.Normal("b", 0, 1), ns.Normal("c", 0, 2)
+    s, x = sp.Symbol("s", real=True), sp.Symbol("x", real=True)
+    E = ns.expectation(sp.exp(s * (b * x + c) ** 2))
+    value, cond = ns.split_domain(E)
+    assert cond != sp.true
+    assert bool(cond.subs({s: sp.Rational(1, 10), x: sp.Rational(1, 2)}))
+    assert not bool(cond.subs({s: 1, x: 1})) and E.subs({s: 1, x: 1}) == sp.oo  # +oo, not -i/sqrt(5)
+
+    def weighted(quadratic):  # e^{quadratic(b, c)} times the density of (b, c), in one exponential
+        return lambda cc, bb: math.exp(quadratic(bb, cc) - bb * bb / 2 - cc * cc / 4) / (2 * math.pi * math.sqrt(2))
+
+    sv, xv = 0.1, 0.5
+    var_z = xv**2 + 2
+    hand = 1 / math.sqrt(1 - 2 * sv * var_z)
+    quad_1d = integrate.quad(lambda z: math.exp((sv - 1 / (2 * var_z)) * z * z) / math.sqrt(2 * math.pi * var_z),
+                             -np.inf, np.inf, epsabs=0, epsrel=1e-12)[0]
+    quad_2d = integrate.dblquad(weighted(lambda bb, cc: sv * (bb * xv + cc) ** 2),
+                                -np.inf, np.inf, -np.inf, np.inf, epsabs=0, epsrel=1e-10)[0]
+    assert quad_1d == pytest.approx(hand, rel=1e-10) and quad_2d == pytest.approx(hand, rel=1e-8)
+    assert float(value.subs({s: sv, x: xv})) == pytest.approx(hand, rel=1e-14)
+    with pytest.raises(ns.DivergentExpectation):  # numeric s: surely outside for every real x
+        ns.expectation(sp.exp((b * x + c) ** 2))
+    assert E.subs(s, 1).subs(x, 1) == sp.oo
+
+    # the network: G2 = N E[a^2] E[e^{(z_1^2 + z_2^2)/10}], lambda_max(C) < 5, i.e.
+    # 5 - 3 x_1^2 - 3 x_2^2 - 4 x_1 x_2 > 0 (the characteristic polynomial of C at 5)
+    xi, N = ns.Input("x", 1), sp.Symbol("N", positive=True, integer=True)
+    net = ns.Network(sp.exp((b * xi + c) ** 2 / 10), readout=ns.Normal("a", 0, 1 / N), width=N, input=xi)
+    G2 = net.correlator(2)
+    x1 = 0.5
+    x2_edge = (-2 + math.sqrt(4 + 12 * 4.25)) / 6  # 3 x2^2 + 2 x2 - 4.25 = 0: 0.90270
+    for x2 in (0.3, 0.9, x1):  # inside (rank 2), just inside the boundary (rank 2), coincident (rank 1)
+        C = np.array([[x1 * x1 + 2, x1 * x2 + 2], [x1 * x2 + 2, x2 * x2 + 2]])
+        hand = 1 / math.sqrt(np.linalg.det(np.eye(2) - 0.2 * C))
+        # quadrature over (b, c) along the principal axes of the total exponent -theta^T P theta / 2
+        # (near the boundary the integrand is a long thin ridge that slanted axes miss)
+        P = np.diag([1.0, 0.5]) - 0.2 * (np.outer([x1, 1], [x1, 1]) + np.outer([x2, 1], [x2, 1]))
+        lam, V = np.linalg.eigh(P)
+        f = weighted(lambda bb, cc, x2=x2: ((bb * x1 + cc) ** 2 + (bb * x2 + cc) ** 2) / 10)
+        Lu = 12 / np.sqrt(lam)
+        quad = integrate.dblquad(lambda u2, u1, V=V, f=f: f(*(V @ np.array([u1, u2]))[::-1]),
+                                 -Lu[0], Lu[0], -Lu[1], Lu[1], epsabs=0, epsrel=1e-11)[0]
+        assert quad == pytest.approx(hand, rel=1e-7), x2
+        assert G2.evaluate(np.array([[[x1], [x2]]]), N=3)[0] == pytest.approx(hand, rel=1e-10), x2
+    assert x2_edge > 0.9
+    for x2 in (0.905, 1.5):  # just outside, well outside
+        with pytest.raises(ns.DivergentExpectation):
+            G2.evaluate(np.array([[[x1], [x2]]]), N=3)
+
+    # a decaying bump exists everywhere: no condition
+    Ed = ns.expectation(sp.exp(-s**2 * (b * x + c) ** 2))
+    vd, cd = ns.split_domain(Ed)
+    assert cd == sp.true and not Ed.has(sp.Piecewise)
+    assert sp.simplify(vd - 1 / sp.sqrt(1 + 2 * s**2 * (x**2 + 2))) == 0

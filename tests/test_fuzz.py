@@ -3,9 +3,25 @@
 Each example is a small *architecture spec* (:class:`Arch`): the dimension (1, 2, 3 or a
 symbolic ``d``), the random parameters with their laws (Normal, Uniform, Laplace, Cauchy
 where the needed moments exist, user densities), a neuron that is a product of one or two
-activations (cos, sin, exp, erf, ReLU = ``Max(0, z)``, ``Abs``, polynomials) of affine
-forms in the parameters (``b*x + c``, ``W.dot(x) + c``, ...), a readout law, an optional
-output bias, a random subset of shared parameters, n in 1..4 and full or connected.
+activations (cos, sin, exp, erf, ReLU = ``Max(0, z)``, ``Abs``, polynomials, the Gaussian bump
+``exp(-z**2)`` and the growing Gaussian exponential ``exp(k*z**2)`` with a small k > 0 drawn by
+hypothesis) of affine forms in the parameters (``b*x + c``, ``W.dot(x) + c``, ...), a readout law,
+an optional output bias, a random subset of shared parameters, n in 1..4 and full or connected.
+
+Quadratic exponentials: e^{k z^2} exists only on a domain that depends on the points and the
+variances. With z = l . theta + (a bounded part) in independent Gaussian parameters theta of
+covariance Sigma, a term of the correlator has the exponent theta^T Q theta + linear,
+Q = sum kappa l l^T over its factors and points (kappa = -1 for a bump, k for e^{k z^2}; per neuron,
+and with a shared parameter per way the points sit on neurons), and is finite iff
+lambda_max(Sigma^{1/2} Q Sigma^{1/2}) < 1/2 (one variable: 1 - 2 k Var z > 0), numpy's eigvalsh
+(:func:`quadratic_eigenvalue`). The network and expectation profiles stay inside (lambda < 1/8: the
+Monte Carlo estimator has a finite fourth moment; k is halved until the points allow it);
+e^{k z^2} takes only Normal and bounded laws there. The divergent profile scales the points to 2%,
+20% or 100% beyond the boundary (bisection on the criterion) and requires DivergentExpectation; with
+one scalar Gaussian parameter it also checks the value 2% or 10% inside against scipy quadrature
+with the exponentials merged into one exponent (:func:`_log_quad_moments`). Its case
+quadratic-heavy-tail is e^{k (b x)^2} with Laplace, Cauchy or exponential-tailed user densities:
++oo at every x != 0.
 
 From the same spec the fuzzer builds
 
@@ -30,8 +46,11 @@ carry the error nnsym states (the ``NumericWarning`` of each unevaluated expecta
 propagated to first order); where the reference is quadrature the fuzzer checks that this
 stated error bounds the real error.
 
-Profiles: a fast one runs by default (~30 architectures); the long one (``-m slow``,
->= 300 architectures) prints its statistics and writes them to ``$NNSYM_FUZZ_REPORT`` if set.
+Profiles: a fast one runs by default (~30 network architectures, 12 expectations, 8 divergent
+cases, and the explicit examples of :func:`_explicit_examples`); the long one (``-m slow``,
+>= 300 network architectures, 80 expectations, 60 divergent cases) prints its statistics (with
+the number of examples that hold a bump or an e^{k z^2}) and writes them to ``$NNSYM_FUZZ_REPORT``
+if set.
 Seeds are fixed (hypothesis ``derandomize=True``; numpy seeds drawn by hypothesis), so a run
 is reproducible. Failures are collected, reported with a copy-paste reproduction, and
 asserted at the end. nnsym runs in a forked worker process with a time-out (a hang is a failure).
@@ -41,10 +60,22 @@ density mgf removable singularity at s = 0; arc-cosine kernels (ReLU/Abs without
 a wrong compiled kernel for a shared Gaussian vector with a mean (sympy cse on unevaluated terms);
 stated numeric errors smaller than the real error at kinks; overflow in the quadrature of a
 heavy-tailed user density; ReLU/Abs of a Cauchy parameter returned finite instead of divergent;
-a Density's integration variable listed as a hyper-parameter.
+a Density's integration variable listed as a hyper-parameter. With the quadratic exponentials:
+the domain of E[e^{k z^2}] false at coincident points (singular covariance: DivergentExpectation for
+a finite value); e^{k (b x)^2} (sympy's e^{k b^2 x^2}) reaching no Gaussian rule and its quadrature
+returning 1.7e149 for +oo; no domain when a bounded or heavy-tailed law is in the group
+(e^{k (b x + u)^2}, u uniform: 2.5e22 for +oo; b Laplace: FloatingPointError; a Gamma density:
+1.00000938 for +oo); overflow of e^{k z^2} against the density in the Gauss-Hermite rule near the
+boundary; inf * 0 of separately evaluated exponentials e^{-2c} e^{-9c^2/2} (a Laplace phase in a
+bump); a stated error smaller than the real one for a user density with a kink (1 - |b|). And, found by
+the wider exploration: E|V.x| with a vector mean at x = 0 (0/0 in Dot(1, x)/|x|).
 
 Performance: some architectures take nnsym far longer than the others (e.g. 79 s for one
-4-point moment of sin(W.x)(1 - W.x) in d = 2; Density laws at n = 4); :func:`too_expensive`
+4-point moment of sin(W.x)(1 - W.x) in d = 2; Density laws at n = 4; 70 s for the 3-point cumulant
+of erf(W.x + c) with a uniform W in R^3 and a shared c; > 5 min for cos(3/2 W.x + 1/3)(3/2 W.x + c)^2
+with a Laplace W in R^3 at n = 2; 32 s for the 3-point moment of sin(W.x + 1/2) with W of the user
+density b^2 in d = 2; > 5 min for the closed form of the 4-point moment of e^{k (W.x - 1)^2}, a
+symbolic 4 x 4 solve; 57 s for a bump times an e^{k z^2} of W.x at n = 2); :func:`too_expensive`
 leaves them out so that the profiles keep their time budget.
 """
 from __future__ import annotations
@@ -55,7 +86,7 @@ import os
 import re
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 import numpy as np
@@ -66,7 +97,7 @@ from scipy import special, stats
 import independent as ind
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, Phase, assume, given, settings  # noqa: E402
+from hypothesis import HealthCheck, Phase, assume, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import nnsym as ns  # noqa: E402
@@ -82,7 +113,7 @@ DERIVE_TIMEOUT = 60  # seconds per example (derivation + evaluation); a hang is 
 ALPHA_FAMILY = 1e-3
 
 FAST_EXAMPLES = {"network": 30, "expectation": 12, "divergent": 8}
-LONG_EXAMPLES = {"network": 300, "expectation": 80, "divergent": 40}
+LONG_EXAMPLES = {"network": 300, "expectation": 80, "divergent": 60}
 
 
 def z_crit(n_comparisons: int, alpha: float = ALPHA_FAMILY) -> float:
@@ -168,10 +199,16 @@ class Term:
 
 @dataclass(frozen=True)
 class Factor:
-    act: str  # cos sin exp erf relu abs poly
+    act: str  # cos sin exp erf relu abs poly bump (e^{-z^2}) expsq (e^{k z^2})
     terms: tuple
     const: str = "0"
     poly: tuple = ()  # coefficients c_0..c_k of sum c_k z^k
+    k: str = "0"  # expsq: the k > 0 of e^{k z^2}
+
+    @property
+    def kappa(self) -> float:
+        """The coefficient of z^2 in the exponent of a quadratic exponential (bump -1, expsq k)."""
+        return -1.0 if self.act == "bump" else float(S(self.k))
 
     @property
     def degree(self) -> int:
@@ -250,6 +287,10 @@ def _act_sympy(f: Factor, z):
         return sp.Abs(z)
     if f.act == "poly":
         return sp.Add(*[S(c) * z**k for k, c in enumerate(f.poly)])
+    if f.act == "bump":
+        return sp.exp(-z**2)
+    if f.act == "expsq":
+        return sp.exp(S(f.k) * z**2)
     raise ValueError(f.act)
 
 
@@ -285,6 +326,8 @@ def neuron_code(arch) -> str:
         if f.act == "poly":
             facs.append("(" + " + ".join((f"({z})**{k}" if S(c) == 1 else f"{_code_expr(c)}*({z})**{k}")
                                          if k else _code_expr(c) for k, c in enumerate(f.poly) if S(c) != 0) + ")")
+        elif f.act in QUADRATIC_ACTS:
+            facs.append("sp.exp(-(%s)**2)" % z if f.act == "bump" else f"sp.exp({_code_expr(f.k)}*({z})**2)")
         else:
             fn = {"relu": "sp.Max(0, %s)", "abs": "sp.Abs(%s)"}.get(f.act, "sp." + f.act + "(%s)")
             facs.append(fn % z)
@@ -339,6 +382,8 @@ def _np_act(f: Factor, z):
         for c in reversed([float(S(c)) for c in f.poly]):  # Horner
             out = out * z + c
         return out
+    if f.act in QUADRATIC_ACTS:
+        return np.exp(f.kappa * z**2)
     raise ValueError(f.act)
 
 
@@ -425,12 +470,75 @@ def _in_domain(s, dom, margin=1.0):
     return np.all((s * margin > lo) & (s * margin < hi))
 
 
+def _blocks_of(arch, n):
+    """The ways points sit on neurons in a term of the correlator: every nonempty subset of the n
+    points as one neuron, and, when a parameter is shared, every set partition of every subset
+    (the shared parameter then meets the points of several neurons)."""
+    out = []
+    for mask in range(1, 1 << n):
+        pts = [k for k in range(n) if mask >> k & 1]
+        if not arch.shared:
+            out.append([pts])
+            continue
+        for part in ind.set_partitions(len(pts)):
+            out.append([[pts[j] for j in range(len(pts)) if blk >> j & 1] for blk in part])
+    return out
+
+
+def quadratic_eigenvalue(arch, X):
+    r"""For the quadratic exponentials e^{kappa z^2} (bump: kappa = -1, expsq: kappa = k > 0) of affine
+    forms z = l . theta + (bounded or constant part) in the Gaussian parameters theta (independent,
+    variances Sigma): the total exponent of a term is theta^T Q theta + linear, Q = sum kappa l l^T over
+    its factors and points, and the term's expectation is finite iff lambda_max(Sigma^{1/2} Q
+    Sigma^{1/2}) < 1/2 (the matrix criterion; one variable: 1 - 2 k Var(z) > 0). Returns the largest
+    lambda over the terms (-inf without quadratic exponentials), per point set (P,). Parameters of
+    bounded laws in such a form only shift it; heavy-tailed laws never enter a growing one (_law_ok)."""
+    X = np.asarray(X, dtype=float)
+    P, n, D = X.shape
+    quad = [f for f in arch.factors if f.act in QUADRATIC_ACTS]
+    gauss = {t.param: arch.param(t.param) for f in quad for t in f.terms if arch.param(t.param).law.kind == "normal"}
+    if not gauss:
+        return np.full(P, -np.inf)
+    worst = np.full(P, -np.inf)
+    for blocks in _blocks_of(arch, n):
+        offset, var = {}, []
+        for name, p in gauss.items():
+            for bi in ([-1] if name in arch.shared else range(len(blocks))):
+                offset[name, bi] = len(var)
+                var += [p.law.numeric(arch.values)[1]] * (D if p.vector else 1)
+        Q = np.zeros((P, len(var), len(var)))
+        for bi, block in enumerate(blocks):
+            for f in quad:
+                for k in block:
+                    l = np.zeros((P, len(var)))
+                    for t in f.terms:
+                        if t.param not in gauss:
+                            continue
+                        o = offset[t.param, -1 if t.param in arch.shared else bi]
+                        c = float(S(t.coef))
+                        if gauss[t.param].vector:
+                            l[:, o:o + D] += c * X[:, k, :]
+                        else:
+                            l[:, o] += c * X[:, k, 0] if t.with_x else c
+                    Q += f.kappa * l[:, :, None] * l[:, None, :]
+        sd = np.sqrt(np.asarray(var))
+        worst = np.maximum(worst, np.linalg.eigvalsh(sd[:, None] * Q * sd[None, :])[:, -1])
+    return worst
+
+
 def estimand_status(arch, X, moment_factor=2.0):
     """'ok' if all subset moments exist with finite variance of the Monte Carlo estimator
     (moment_factor * s inside the mgf domain, and a log-normal spread e^{var s^2} <= e^0.6 for
-    Gaussian parameters); 'divergent' if some subset moment itself is infinite; else 'heavy'."""
+    Gaussian parameters; for quadratic exponentials lambda < 1/8 (:func:`quadratic_eigenvalue`):
+    even the fourth moment of the estimator is finite); 'divergent' if some subset moment itself is
+    infinite (lambda >= 1/2 included); else 'heavy'."""
     worst = "ok"
     vals = arch.values
+    lam = quadratic_eigenvalue(arch, X)
+    if np.any(1 - 2 * lam <= 0):
+        return "divergent"
+    if np.any(1 - 4 * moment_factor * lam <= 0):
+        worst = "heavy"
     for acc in exponent_coefficients(arch, X).values():
         for name, s in acc.items():
             p = arch.param(name)
@@ -450,8 +558,11 @@ def estimand_status(arch, X, moment_factor=2.0):
 
 
 # ============================================================================= strategies
-ACTS = ("cos", "sin", "exp", "erf", "relu", "abs", "poly")
-BOUNDED_OK_FOR_CAUCHY = ("cos", "sin", "erf")
+ACTS = ("cos", "sin", "exp", "erf", "relu", "abs", "poly", "bump", "expsq")
+QUADRATIC_ACTS = ("bump", "expsq")  # e^{-z^2} (a Gaussian bump) and e^{k z^2} (finite on a domain only)
+BOUNDED_OK_FOR_CAUCHY = ("cos", "sin", "erf", "bump")
+BOUNDED_DENSITIES = ("epan", "tri", "cubic", "truncnorm")  # finite support: e^{k z^2} stays bounded
+EXPSQ_KS = ("1/4", "1/8", "1/16", "3/16", "1/32")  # k of e^{k z^2}, halved further if the points need it
 POLYS = (("0", "1"), ("1", "-1"), ("0", "0", "1"), ("1", "1", "1/2"), ("0", "-1", "0", "1"), ("1/2", "0", "-1", "1/3"))
 
 WEIGHT_LAWS = [
@@ -483,6 +594,8 @@ _SMOOTH_RULE = {"normal", "uniform", "laplace"}
 
 
 def _law_ok(law: LawSpec, act: str) -> bool:
+    if act == "expsq":  # heavier tails than Gaussian make E[e^{k z^2}] infinite (the divergent profile's case)
+        return law.kind in ("normal", "uniform") or (law.kind == "density" and law.args[0] in BOUNDED_DENSITIES)
     if law.kind == "cauchy":
         return act in BOUNDED_OK_FOR_CAUCHY
     return True
@@ -544,12 +657,13 @@ def neurons(draw, d, n, max_factors=2, prefer_one_param=False):
             degree_left -= len(poly) - 1
         elif act in ("relu", "abs"):
             degree_left -= 1
-        coefs = EXP_COEFS if act == "exp" else COEFS
+        coefs = EXP_COEFS if act in ("exp", "expsq") else COEFS
         tt = []
         for kind, name in terms:
             tt.append(Term(name, draw(st.sampled_from(coefs)), kind == "w"))
         const = draw(st.sampled_from(CONSTS)) if with_x else "0"
-        factors.append(Factor(act, tuple(tt), const, poly))
+        k = draw(st.sampled_from(EXPSQ_KS)) if act == "expsq" else "0"
+        factors.append(Factor(act, tuple(tt), const, poly, k))
     # parameters used elsewhere must be compatible with every activation they enter
     for f in factors:
         for t in f.terms:
@@ -609,12 +723,26 @@ def too_expensive(arch, budget="long") -> bool:
         return True
     if polys and len(arch.factors) > 1 and (arch.n >= 3 or max(f.degree for f in polys) >= 3):
         return True
+    nongauss_vector = any(p.vector and p.law.kind != "normal" for p in ps)
+    quad_vector = any(arch.param(t.param).vector for f in arch.factors if f.act in QUADRATIC_ACTS for t in f.terms)
+    n_quad = sum(f.act in QUADRATIC_ACTS for f in arch.factors)
+    if quad_vector and (arch.n * n_quad >= 4 or (arch.n == 3 and (arch.D == 3 or len(ps) > 1))):
+        return True  # the closed form of e^{k (W.x_j + c)^2} over 4 forms (n = 4; or n = 2 with two such factors,
+        # 57 s): a symbolic 4 x 4 solve, > 5 min; n = 3 with d = 3: 53 s
+    if arch.shared and arch.n >= 3 and nongauss_vector and arch.D == 3:  # 70 s: erf(W.x + c), W uniform, c shared
+        return True
+    if nongauss_vector and arch.D == 3 and polys and len(arch.factors) > 1:  # > 5 min: cos(W.x)(W.x + c)^2, Laplace W
+        return True
+    if arch.n >= 3 and any(p.vector and p.law.kind == "density" for p in ps):  # 32 s idle: sin(W.x), W ~ b^2 in d = 2
+        return True
     if budget == "fast":  # the default profile: ~1-3 s per architecture
         if arch.n == 4 and (len(ps) > 1 or arch.d in (3, "d")):
             return True
         if dens and (arch.n >= 3 or len(ps) > 2):
             return True
         if len(arch.factors) > 1 and arch.n >= 3 and len(ps) > 2:
+            return True
+        if arch.shared and arch.n >= 3 and nongauss_vector:
             return True
     return False
 
@@ -642,14 +770,48 @@ def architectures(draw, kind="network", budget="long"):
     arch = Arch(d, D, params, factors, readout, shared, bias, n, connected, N, sa)
     assume(not too_expensive(arch, budget))
     X, modes = draw(points(d, n, D))
-    # keep the exp factors' moments (and the Monte Carlo variance) finite: shrink the points
-    for _ in range(6):
+    # keep the exp factors' moments (and the Monte Carlo variance) finite: shrink the points and,
+    # in turn, the k of e^{k z^2} (the part of z that is not proportional to x does not shrink)
+    growing = any(f.act == "expsq" for f in arch.factors)
+    for i in range(10 if growing else 6):
         if estimand_status(arch, X) == "ok":
             break
-        X = np.round(X / 2, 4)
+        if growing and i % 2 == 0:
+            arch = replace(arch, factors=tuple(replace(f, k=str(S(f.k) / 2)) if f.act == "expsq" else f
+                                               for f in arch.factors))
+        else:
+            X = np.round(X / 2, 4)
     assume(estimand_status(arch, X) == "ok")
     seed = draw(st.integers(0, 2**31 - 1))
     return arch, X, seed
+
+
+def _explicit_examples() -> dict:
+    """Architectures with quadratic exponentials that every run checks (hypothesis' explicit phase),
+    so that even the fast profile meets them: coincident points (a singular covariance), a vector
+    weight, a bump of a Cauchy weight, and a divergent case with its check just inside."""
+    nrm = lambda m, v: LawSpec("normal", (m, v))  # noqa: E731
+    rd = nrm("0", "sigma_a**2/N")
+    b, c, W = Param("b", nrm("0", "1"), False), Param("c", nrm("1/2", "1/4"), False), Param("W", nrm("0", "1/2"), True)
+    grow = Factor("expsq", (Term("b", "1", True), Term("c", "1", False)), k="1/8")
+    cos = Factor("cos", (Term("b", "1/2", True),), "1/2")
+    net = [
+        (Arch(1, 1, (b, c), (grow, cos), rd, n=2, connected=False, N=3),
+         np.array([[[0.3], [0.3]], [[0.0], [0.0]], [[-0.25], [0.2]]]), 11),
+        (Arch(2, 2, (W,), (Factor("bump", (Term("W", "1", True),), "1/3"), Factor("erf", (Term("W", "1/2", True),))),
+              nrm("1/2", "1/N"), n=2, connected=True, N=3),
+         np.array([[[0.2, -0.1], [0.2, -0.1]], [[0.1, 0.0], [-0.3, 0.2]], [[0.0, 0.0], [0.0, 0.0]]]), 12),
+        (Arch(1, 1, (Param("b", LawSpec("cauchy", ("0", "1")), False),), (Factor("bump", (Term("b", "1", True),)),),
+              rd, n=2, connected=True, N=2), np.array([[[0.3], [0.3]], [[0.5], [-0.2]], [[0.0], [0.4]]]), 13),
+    ]
+    expect = [(Arch(2, 2, (W,), (Factor("expsq", (Term("W", "1/2", True),), "-1", k="1/4"),), nrm("0", "1"), n=2, N=1),
+               np.array([[[0.3, 0.3], [0.3, 0.3]], [[0.2, -0.4], [0.1, 0.1]], [[0.0, 0.0], [0.5, 0.0]]]), 14)]
+    div_arch = Arch(1, 1, (b,), (Factor("expsq", (Term("b", "1", True),), k="1/8"), cos), rd, n=2, N=2)
+    div = [("quadratic-outside", div_arch, np.full((1, 2, 1), 1.5), np.full((1, 2, 1), 1.38))]  # boundary: sqrt 2
+    return {"network": net, "expectation": expect, "divergent": div}
+
+
+EXPLICIT = _explicit_examples()
 
 
 # ============================================================================= helpers
@@ -790,9 +952,41 @@ def _quad_reference_moments(arch, X, neuron):
     return None
 
 
-def reference(arch, X, seed, n_samples, quantity="network"):
+def _log_quad_moments(arch, X):
+    """Subset moments for ONE scalar Gaussian parameter by scipy quad_vec with every exponential factor
+    (exp, bump, expsq) summed into one exponent together with the log-density: near the boundary of the
+    domain e^{k z^2} alone overflows where the integrand is still finite (the inside checks of the
+    divergent profile). Returns (moments (P, 2**n), error (P, 2**n), method)."""
+    from scipy import integrate
+
+    (p,) = arch.neuron_params()
+    mean, var = p.law.numeric(arch.values)
+    X = np.asarray(X, dtype=float)
+    P, n = X.shape[:2]
+    masks = [[k for k in range(n) if mask >> k & 1] for mask in range(1 << n)]
+
+    def f(b):
+        expo, rest = np.zeros((P, n)), np.ones((P, n))
+        for fac in arch.factors:
+            z = float(S(fac.const)) + sum(float(S(t.coef)) * b * (X[:, :, 0] if t.with_x else 1.0) for t in fac.terms)
+            if fac.act in QUADRATIC_ACTS:
+                expo = expo + fac.kappa * z**2
+            elif fac.act == "exp":
+                expo = expo + z
+            else:
+                rest = rest * _np_act(fac, z)
+        logw = -(b - mean) ** 2 / (2 * var) - 0.5 * math.log(2 * math.pi * var)
+        return np.stack([np.exp(logw + expo[:, m].sum(-1)) * np.prod(rest[:, m], axis=-1) for m in masks], -1).ravel()
+
+    val, err = integrate.quad_vec(f, -np.inf, np.inf, epsabs=1e-11, epsrel=1e-11, norm="max", limit=20000)
+    val = np.asarray(val).reshape(P, 1 << n)
+    return val, np.full(val.shape, float(err)), "quad-log"
+
+
+def reference(arch, X, seed, n_samples, quantity="network", moments=None):
     """The independent estimate of the correlator (quantity 'network') or of the single-neuron
-    moment E[h(x_1) ... h(x_n)] (quantity 'expectation')."""
+    moment E[h(x_1) ... h(x_n)] (quantity 'expectation'); ``moments`` (arch, X) -> (m, err, method)
+    replaces the quadrature of the subset moments."""
     X = np.asarray(X, dtype=float)
     n = arch.n
     draw, draw_shared, neuron = numpy_model(arch)
@@ -816,7 +1010,7 @@ def reference(arch, X, seed, n_samples, quantity="network"):
         est, se = ind.network_estimate(X, draw, neuron, arch.N, seed, kind=kind, draw_shared=draw_shared,
                                        bias=bias_draw, n_networks=max(n_samples // arch.N, 20000))
         return Reference(est, se, "mc-network")
-    q = _quad_reference_moments(arch, X, neuron)
+    q = _quad_reference_moments(arch, X, neuron) if moments is None else moments(arch, X)
     if q is not None:
         H, e, method = q
         ra = arch.readout.numeric(arch.values)
@@ -849,6 +1043,11 @@ class Record:
     message: str = ""
     repro: str = ""
     seconds: float = 0.0
+    acts: tuple = ()  # the activations of the neuron (for the statistics)
+
+
+def _acts(arch) -> tuple:
+    return tuple(sorted({f.act for f in arch.factors}))
 
 
 def _derive(arch, kind):
@@ -880,7 +1079,7 @@ def stated_side(arch, X, kind):
     return (stated_error(corr, X, values),)
 
 
-def check_example(arch, X, seed, kind, zc, n_samples):
+def check_example(arch, X, seed, kind, zc, n_samples, moments=None):
     """Derive with nnsym, compare with the independent reference; one Record per point set."""
     t0 = time.time()
     repro = repro_code(arch, X, kind)
@@ -890,10 +1089,10 @@ def check_example(arch, X, seed, kind, zc, n_samples):
         res = ("error", "DerivationTimeout", str(exc), False)
     if res[0] == "error":  # any exception on a valid, finite estimand is a failure
         return [Record(kind, str(arch), "nnsym raised", np.inf, False, message=f"{res[1]}: {res[2]}"[:600],
-                       repro=repro, seconds=time.time() - t0)]
+                       repro=repro, seconds=time.time() - t0, acts=_acts(arch))]
     _, val, numeric, _size = res
-    ref = reference(arch, X, seed, n_samples, quantity=kind)
-    mc = ref.method.startswith("mc")
+    ref = reference(arch, X, seed, n_samples, quantity=kind, moments=moments)
+    mc = ref.method.startswith("mc")  # else quadrature (quad, quad-log, rule)
     diff = val - ref.value
     stated = None
     if numeric and (not mc or np.any(np.abs(diff) >= zc * ref.sigma)):
@@ -909,6 +1108,8 @@ def check_example(arch, X, seed, kind, zc, n_samples):
     out = []
     for p in range(X.shape[0]):
         sig = ref.sigma[p]
+        if mc:  # every sample equal (a ReLU that never fires at these points): 0 +- 0, resolution 1e-12
+            sig = max(sig, 1e-12 * (1 + abs(ref.value[p])))
         extra = stated[p] if stated is not None else 0.0
         denom = math.sqrt(sig**2 + extra**2) if mc else sig + extra
         z = diff[p] / denom if denom > 0 else (0.0 if diff[p] == 0 else np.inf)
@@ -923,7 +1124,7 @@ def check_example(arch, X, seed, kind, zc, n_samples):
                f"reference={ref.value[p]:.10g} ({ref.method}) +- {sig:.3g}"
                + (f", nnsym's stated error {extra:.3g}" if stated is not None else "") + f", z={z:.2f}")
         out.append(Record(kind, str(arch), ref.method, float(z), ok and bound_ok is not False, numeric, bound_ok,
-                          msg, repro, time.time() - t0))
+                          msg, repro, time.time() - t0, _acts(arch)))
     return out
 
 
@@ -931,8 +1132,23 @@ def check_example(arch, X, seed, kind, zc, n_samples):
 @st.composite
 def divergent_cases(draw):
     """Estimands that are infinite or undefined: nnsym must raise DivergentExpectation
-    (when deriving or when evaluating), never return a finite number."""
-    case = draw(st.sampled_from(("exp-outside-mgf", "exp-outside-mgf", "cauchy-readout", "cauchy-moment")))
+    (when deriving or when evaluating), never return a finite number. Returns (case, arch, X, X_inside):
+    X_inside (or None) is a point set just inside the boundary, where the value is checked."""
+    case = draw(st.sampled_from(("exp-outside-mgf", "exp-outside-mgf", "cauchy-readout", "cauchy-moment",
+                                 "quadratic-outside", "quadratic-outside", "quadratic-outside",
+                                 "quadratic-heavy-tail")))
+    if case == "quadratic-outside":
+        return draw(quadratic_outside())
+    if case == "quadratic-heavy-tail":  # e^{k (b x)^2} with tails heavier than Gaussian: +oo at every x != 0
+        law = draw(st.sampled_from([LawSpec("laplace", ("0", "1")), LawSpec("laplace", ("1/4", "1/2")),
+                                    LawSpec("density", ("laplace1",)), LawSpec("density", ("sech",)),
+                                    LawSpec("density", ("gamma2",)), LawSpec("cauchy", ("0", "1"))]))
+        f = Factor("expsq", (Term("b", draw(st.sampled_from(EXP_COEFS)), True),), draw(st.sampled_from(CONSTS)),
+                   k=draw(st.sampled_from(EXPSQ_KS)))
+        n = draw(st.sampled_from((2, 4)))
+        arch = Arch(1, 1, (Param("b", law, False),), (f,), LawSpec("normal", ("0", "sigma_a**2/N")), n=n,
+                    connected=draw(st.booleans()), N=2)
+        return case, arch, np.full((1, n, 1), draw(st.sampled_from((0.01, 0.3, -0.7)))), None
     if case == "exp-outside-mgf":
         law = draw(st.sampled_from([LawSpec("laplace", ("0", "1")), LawSpec("laplace", ("1/4", "1/2")),
                                     LawSpec("density", ("gamma2",)), LawSpec("density", ("laplace1",)),
@@ -944,19 +1160,84 @@ def divergent_cases(draw):
         dom = ind.law_mgf_domain(law.kind, law.numeric(arch.values))
         x = 1.5 * dom[1] / arch.n * draw(st.sampled_from((1.0, 1.5, 3.0)))
         X = np.full((1, arch.n, 1), x)
-        return case, arch, X
+        return case, arch, X, None
     if case == "cauchy-readout":
         n = draw(st.integers(1, 4))
         arch = Arch(1, 1, (Param("b", LawSpec("normal", ("0", "1")), False),),
                     (Factor("cos", (Term("b", "1", True),), "1/2"),), LawSpec("cauchy", ("0", "1/N")), n=n,
                     connected=draw(st.booleans()), N=2)
-        return case, arch, np.full((1, n, 1), 0.3)
+        return case, arch, np.full((1, n, 1), 0.3), None
     n = draw(st.sampled_from((2, 4)))  # an even moment of a polynomial in a Cauchy parameter: +oo
     act = draw(st.sampled_from(("poly", "abs", "relu")))
     f = Factor(act, (Term("b", "1", True),), "0", ("0", "1") if act == "poly" else ())
     arch = Arch(1, 1, (Param("b", LawSpec("cauchy", ("0", "1")), False),), (f,),
                 LawSpec("normal", ("0", "sigma_a**2/N")), n=n, connected=False, N=2)
-    return case, arch, np.full((1, n, 1), 0.4)
+    return case, arch, np.full((1, n, 1), 0.4), None
+
+
+def _is_finite_estimand(arch, X) -> bool:
+    return bool(np.all(1 - 2 * quadratic_eigenvalue(arch, X) > 0))
+
+
+def boundary_scale(arch, X) -> float:
+    """t with the estimand finite at t X and infinite just beyond (bisection on the matrix criterion
+    of :func:`quadratic_eigenvalue`)."""
+    lo, hi = 0.0, 1.0
+    while _is_finite_estimand(arch, hi * X):
+        lo, hi = hi, 2 * hi
+        assert hi < 1e6, "no boundary"
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if _is_finite_estimand(arch, mid * X) else (lo, mid)
+    return lo
+
+
+@st.composite
+def quadratic_outside(draw):
+    """e^{k z^2} of a Gaussian pre-activation z = coef W.x + (a Gaussian or bounded phase), maybe times a
+    second factor of the same W (linear exp, cos, erf, ReLU, polynomial) or a bump e^{-(V.x + 1/2)^2}
+    of another Gaussian V, with the points scaled just outside the domain (matrix criterion, all terms
+    of the correlator): nnsym must raise. With one scalar Gaussian parameter the points just inside
+    are checked against quadrature as well."""
+    d = draw(st.sampled_from((1, 1, 2, "d")))
+    D = d if d != "d" else draw(st.sampled_from((1, 2)))
+    vector = d != 1
+    w = "W" if vector else "b"
+    params = [Param(w, draw(st.sampled_from([LawSpec("normal", ("0", "1")), LawSpec("normal", ("1/2", "3/4")),
+                                             LawSpec("normal", ("-1/3", "3/2"))])), vector)]
+    terms = [Term(w, draw(st.sampled_from(EXP_COEFS)), True)]
+    phase = draw(st.sampled_from((None, None, "normal", "uniform")))
+    if phase is not None:
+        params.append(Param("c", LawSpec("normal", ("1/2", "1/4")) if phase == "normal"
+                            else LawSpec("uniform", ("-1", "1")), False))
+        terms.append(Term("c", "1", False))
+    factors = [Factor("expsq", tuple(terms), draw(st.sampled_from(CONSTS)), k=draw(st.sampled_from(EXPSQ_KS)))]
+    second = draw(st.sampled_from((None, None, "exp", "cos", "erf", "relu", "poly", "bump")))
+    if second == "bump":
+        params.append(Param("V", LawSpec("normal", ("0", "1/2")), vector))
+        factors.append(Factor("bump", (Term("V", "1", True),), "1/2"))
+    elif second is not None:
+        factors.append(Factor(second, (Term(w, "1/2", True),), "1/2" if second != "exp" else "0",
+                              ("1", "1", "1/2") if second == "poly" else ()))
+    n = draw(st.sampled_from((1, 2, 2, 3)))
+    readout = LawSpec("normal", ("0", "sigma_a**2/N")) if n % 2 == 0 else LawSpec("normal", ("1/2", "1/N"))
+    arch = Arch(d, D, tuple(params), tuple(factors), readout, n=n, connected=draw(st.booleans()),
+                N=draw(st.sampled_from((1, 2, 3))))
+    for _ in range(8):  # finite at x = 0 (the phase alone must not diverge)
+        if _is_finite_estimand(arch, np.zeros((1, n, D))):
+            break
+        arch = replace(arch, factors=(replace(arch.factors[0], k=str(S(arch.factors[0].k) / 2)),) + arch.factors[1:])
+    X, _modes = draw(points(d, n, D))
+    X = X[:1]
+    assume(np.any(np.abs(X) > 0.05))
+    t = boundary_scale(arch, X)
+    X_out = X * t * (1 + draw(st.sampled_from((0.02, 0.2, 1.0))))
+    assume(not _is_finite_estimand(arch, X_out))
+    X_in = None
+    if not vector and phase is None and second != "bump":  # one scalar parameter: quadrature just inside
+        X_in = X * t * (1 - draw(st.sampled_from((0.02, 0.1))))
+        assume(_is_finite_estimand(arch, X_in))
+    return "quadratic-outside", arch, X_out, X_in
 
 
 def divergent_side(arch, X):
@@ -967,7 +1248,14 @@ def divergent_side(arch, X):
     return val, str(corr.expr)[:300]
 
 
-def check_divergent(case, arch, X):
+def check_divergent(case, arch, X, X_inside=None, zc=None, n_samples=100_000, seed=0):
+    """Records of a divergent case: nnsym must raise at X; at X_inside (if given) its value must match."""
+    inside = [] if X_inside is None else check_example(arch, X_inside, seed, "network", zc, n_samples,
+                                                       moments=_log_quad_moments)
+    return [_check_divergent(case, arch, X)] + inside
+
+
+def _check_divergent(case, arch, X):
     repro = repro_code(arch, X)
     t0 = time.time()
     try:
@@ -976,13 +1264,14 @@ def check_divergent(case, arch, X):
         res = ("error", "DerivationTimeout", str(exc), False)
     if res[0] == "error":
         if res[3]:
-            return Record("divergent", str(arch), case, 0.0, True, seconds=time.time() - t0)
+            return Record("divergent", str(arch), case, 0.0, True, seconds=time.time() - t0, acts=_acts(arch))
         return Record("divergent", str(arch), case, np.inf, False,
-                      message=f"expected DivergentExpectation, got {res[1]}: {res[2]}"[:600], repro=repro)
+                      message=f"expected DivergentExpectation, got {res[1]}: {res[2]}"[:600], repro=repro,
+                      acts=_acts(arch))
     _, val, expr = res
     return Record("divergent", str(arch), case, np.inf, False,
                   message=f"the estimand is infinite or undefined ({case}) but nnsym returned {val.ravel()} "
-                          f"(expr {expr})"[:600], repro=repro, seconds=time.time() - t0)
+                          f"(expr {expr})"[:600], repro=repro, seconds=time.time() - t0, acts=_acts(arch))
 
 
 # ============================================================================= profiles
@@ -994,7 +1283,7 @@ def run_profile(examples: dict, n_samples: int, budget: str = "long"):
     """Run the three properties; returns (records, z_crit per kind)."""
     records: list = []
     seen = {"network": set(), "expectation": set()}
-    zc = {k: z_crit(examples[k] * P_SETS, ALPHA_FAMILY / 2) for k in ("network", "expectation")}
+    zc = {k: z_crit((examples[k] + len(EXPLICIT[k])) * P_SETS, ALPHA_FAMILY / 2) for k in ("network", "expectation")}
 
     @settings(max_examples=max(1, examples["network"]), **_SETTINGS)
     @given(architectures("network", budget))
@@ -1013,10 +1302,14 @@ def run_profile(examples: dict, n_samples: int, budget: str = "long"):
     @settings(max_examples=max(1, examples["divergent"]), **_SETTINGS)
     @given(divergent_cases())
     def divergent_property(case):
-        records.append(check_divergent(*case))
+        records.extend(check_divergent(*case, zc=zc["network"], n_samples=n_samples))
 
-    for prop, k in ((network_property, "network"), (expectation_property, "expectation"),
-                    (divergent_property, "divergent")):
+    props = {"network": network_property, "expectation": expectation_property, "divergent": divergent_property}
+    for k, prop in props.items():
+        for ex in EXPLICIT[k]:
+            prop = example(ex)(prop)
+        props[k] = prop
+    for k, prop in props.items():
         if examples[k] > 0:
             try:
                 prop()
@@ -1034,6 +1327,8 @@ def statistics(records, zc, seconds) -> dict:
         "examples": len(arches),
         "examples_by_kind": {k: len({a for kk, a in arches if kk == k})
                              for k in ("network", "expectation", "divergent")},
+        "examples_with": {act: {k: len({r.arch for r in records if r.kind == k and act in r.acts})
+                                for k in ("network", "expectation", "divergent")} for act in QUADRATIC_ACTS},
         "comparisons": len(comps),
         "z_crit": zc,
         "max_abs_z": max(finite) if finite else None,
@@ -1245,3 +1540,235 @@ def test_regression_density_dummy_not_a_hyperparameter():
     net = ns.Network(sp.cos(b * x), readout=ns.Normal("a", 0, 1 / N_SYM), width=N_SYM, input=x)
     assert [h.name for h in net.hyperparameters] == ["N"]
     assert net.correlator(2).value_names() == ["N"]
+
+
+# ----------------------------------------------------------------------------- quadratic exponentials
+def _normal_quad(f, var=1.0, quadratic=0.0, linear=0.0):
+    r"""E[f(t) e^{quadratic t^2 + linear t}] for t ~ N(0, var) by scipy quad, the exponentials merged
+    into one (e^{quadratic t^2} alone overflows where the product decays)."""
+    from scipy import integrate
+
+    g = lambda t: np.exp(t * t * (quadratic - 0.5 / var) + linear * t) * f(t) / math.sqrt(2 * math.pi * var)  # noqa: E731
+    return integrate.quad(g, -np.inf, np.inf, epsabs=0, epsrel=1e-12, limit=500)[0]
+
+
+@pytest.mark.parametrize("X, value", [
+    ([[0.1], [0.1]], 1 / math.sqrt(1 - 0.4 * 2.01)),  # coincident: z_1 = z_2, C singular
+    ([[0.0], [0.0]], math.sqrt(5.0)),  # the origin: z_1 = z_2 = c
+    ([[0.7], [0.7]], 1 / math.sqrt(1 - 0.4 * 2.49)),  # just inside 1 - 4 k Var(z) > 0
+])
+def test_regression_growing_bump_at_coincident_points(X, value):
+    """e^{(b x + c)^2/10}, b ~ N(0, 1), c ~ N(0, 2): at coincident points z_1 = z_2 the covariance of
+    (z_1, z_2) is singular and the domain (Sylvester's minors of C + 2CAC, all 0 there) said 'infinite':
+    DivergentExpectation for E[e^{z^2/5}] = (1 - 2 Var(z)/5)^{-1/2}, Var(z) = x^2 + 2 (by hand;
+    scipy quad below), finite for x^2 < 1/2."""
+    x = ns.Input("x", 1)
+    b, c = ns.Normal("b", 0, 1), ns.Normal("c", 0, 2)
+    net = ns.Network(sp.exp((b * x + c) ** 2 / 10), readout=ns.Normal("a", 0, 1 / N_SYM), width=N_SYM, input=x)
+    G = net.correlator(2)
+    var = X[0][0] ** 2 + 2
+    assert _normal_quad(lambda t: 1.0, var, 0.2) == pytest.approx(value, rel=1e-10)
+    np.testing.assert_allclose(G.evaluate(np.array([X]), N=3), [value], rtol=1e-12)
+    with pytest.raises(ns.DivergentExpectation):
+        G.evaluate(np.array([[[0.75], [0.75]]]), N=3)  # 1 - 4 (0.5625 + 2)/10 < 0
+
+
+@pytest.mark.parametrize("second", ["cos", "exp"])
+def test_regression_growing_exponential_of_weight_times_x_has_a_domain(second):
+    """e^{(b x)^2/8} times cos(b x + 1/2) or e^{b x/2}: sympy writes (b x)^2 as b^2 x^2, which no Gaussian
+    rule took, and the quadrature of the parameters returned 1.7e149 where E = +oo (x_1^2 + x_2^2 > 4).
+    Inside: scipy quad of the merged integrand; e^{b x/2}: by hand
+    E[e^{k s_2 b^2 + s_1 b/2}] = (1 - 2 k s_2)^{-1/2} e^{s_1^2/(8 (1 - 2 k s_2))}."""
+    x = ns.Input("x", 1)
+    b = ns.Normal("b", 0, 1)
+    f2 = sp.cos(b * x + sp.Rational(1, 2)) if second == "cos" else sp.exp(b * x / 2)
+    net = ns.Network(sp.exp((b * x) ** 2 / 8) * f2, readout=ns.Normal("a", 0, 1 / N_SYM), width=N_SYM, input=x)
+    G = net.correlator(2)
+    X = np.array([[[0.5], [1.2]], [[0.3], [-0.3]], [[1.0], [-1.1]]])
+    if second == "cos":
+        ref = [_normal_quad(lambda t, u=u, v=v: np.cos(t * u + 0.5) * np.cos(t * v + 0.5), 1.0, (u * u + v * v) / 8)
+               for u, v in X[:, :, 0]]
+    else:
+        s1, s2 = X[:, :, 0].sum(-1), (X[:, :, 0] ** 2).sum(-1)
+        ref = np.exp(s1**2 / (8 * (1 - s2 / 4))) / np.sqrt(1 - s2 / 4)
+        quad = [_normal_quad(lambda t: 1.0, 1.0, (u * u + v * v) / 8, (u + v) / 2) for u, v in X[:, :, 0]]
+        np.testing.assert_allclose(quad, ref, rtol=1e-10)
+    val, stated = _value_and_stated_error(G, X, N=3)
+    tol = 1e-10 * np.abs(ref) if stated is None else stated
+    assert np.all(np.abs(val - ref) <= tol), f"nnsym {val} reference {ref} stated error {stated}"
+    with pytest.raises(ns.DivergentExpectation):
+        G.evaluate(np.array([[[1.5], [1.5]]]), N=3)
+
+
+def test_regression_growing_exponential_with_a_bounded_shift_has_a_domain():
+    """e^{(b x + u)^2/8}, b ~ N(0, 1), u ~ U(-1, 1): a group with a non-Gaussian law goes to the engine's
+    quadrature, which recorded no domain: 2.5e22 at x_1 = x_2 = 1.5 (E = +oo: the b^2 coefficient
+    (x_1^2 + x_2^2)/8 > 1/2). Inside: scipy dblquad of the merged integrand."""
+    from scipy import integrate
+
+    x = ns.Input("x", 1)
+    b, u = ns.Normal("b", 0, 1), ns.Uniform("u", -1, 1)
+    net = ns.Network(sp.exp((b * x + u) ** 2 / 8), readout=ns.Normal("a", 0, 1 / N_SYM), width=N_SYM, input=x)
+    G = net.correlator(2)
+    X = np.array([[[0.5], [1.2]], [[0.3], [-0.3]]])
+    ref = [integrate.dblquad(lambda t, w, p=p, q=q: np.exp(((t * p + w) ** 2 + (t * q + w) ** 2) / 8 - t * t / 2)
+                             / math.sqrt(2 * math.pi) / 2, -1, 1, -np.inf, np.inf, epsabs=0, epsrel=1e-11)[0]
+           for p, q in X[:, :, 0]]
+    val, stated = _value_and_stated_error(G, X, N=3)
+    tol = 1e-10 * np.abs(ref) if stated is None else stated
+    assert np.all(np.abs(val - ref) <= tol), f"nnsym {val} reference {ref} stated error {stated}"
+    with pytest.raises(ns.DivergentExpectation):
+        G.evaluate(np.array([[[1.5], [1.5]]]), N=3)
+
+
+@pytest.mark.parametrize("law", ["laplace", "cauchy"])
+def test_regression_growing_exponential_of_a_heavy_tailed_weight_diverges(law):
+    """E[e^{k (b x)^2}] = +oo at every x != 0 when b has exponential (Laplace) or heavier (Cauchy)
+    tails; nnsym raised FloatingPointError (inf from the quadrature) instead of DivergentExpectation.
+    At x = 0 the neuron is 1 and G2 = N E[a^2] = 1."""
+    x = ns.Input("x", 1)
+    b = ns.Laplace("b", 0, 1) if law == "laplace" else ns.Cauchy("b", 0, 1)
+    net = ns.Network(sp.exp((b * x / 2) ** 2 / 4), readout=ns.Normal("a", 0, 1 / N_SYM), width=N_SYM, input=x)
+    G = net.correlator(2)
+    with pytest.raises(ns.DivergentExpectation):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            G.evaluate(np.full((1, 2, 1), 0.3), N=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_allclose(G.evaluate(np.zeros((1, 2, 1)), N=2), [1.0], rtol=1e-12)
+
+
+def test_regression_bump_of_a_laplace_phase_no_overflow():
+    """e^{-(2 b x + 3c/2 + 1/3)^2} sin(c), b ~ N(0, 3/2), c ~ Laplace(0, 1/2): bounded, but the quadrature
+    evaluated the factors e^{-2c}, e^{-9c^2/2}, e^{-6bcx}, ... one by one: inf * 0 at the far nodes and
+    FloatingPointError. Reference: scipy dblquad over (b, c), split at the Laplace kink."""
+    from scipy import integrate
+
+    x = ns.Input("x", 1)
+    b, c = ns.Normal("b", 0, sp.Rational(3, 2)), ns.Laplace("c", 0, sp.Rational(1, 2))
+    h = sp.exp(-(2 * b * x + sp.Rational(3, 2) * c + sp.Rational(1, 3)) ** 2) * sp.sin(c)
+    G = ns.Network(h, readout=ns.Normal("a", 0, 1 / N_SYM), width=N_SYM, input=x).correlator(2)
+    X = np.array([[[-0.5], [-0.29]], [[0.2], [0.4]]])
+
+    def ref(p, q):  # densities of N(0, 3/2) and Laplace(0, 1/2); beyond |b| = 15, |c| = 20 all is < e^-40
+        def f(cc, bb):
+            hh = math.exp(-(2 * bb * p + 1.5 * cc + 1 / 3) ** 2 - (2 * bb * q + 1.5 * cc + 1 / 3) ** 2)
+            return hh * math.sin(cc) ** 2 * math.exp(-bb * bb / 3 - 2 * abs(cc)) / math.sqrt(3 * math.pi)
+        return sum(integrate.dblquad(f, -15, 15, lo, hi, epsabs=1e-14, epsrel=1e-11)[0]
+                   for lo, hi in ((-20, 0), (0, 20)))
+
+    exact = np.array([ref(p, q) for p, q in X[:, :, 0]])
+    val, stated = _value_and_stated_error(G, X, N=3)
+    tol = 1e-9 * np.abs(exact) if stated is None else np.maximum(stated, 1e-9 * np.abs(exact))
+    assert np.all(np.abs(val - exact) <= tol), f"nnsym {val} reference {exact} stated error {stated}"
+
+
+def test_regression_kinked_density_numeric_error_bound():
+    """e^{-(2 b x)^2} with the user density 1 - |b| on (-1, 1): the Gauss-Legendre rule of the density
+    converges slowly at its kink and nnsym stated 2.5e-5 for a real error of 3.2e-5 (the network's
+    G3 at (0.32, -0.32, -0.45): 41.64542 stated 0.0028, quadrature 41.64902). Reference: scipy quad
+    split at the kink."""
+    from scipy import integrate
+
+    bs = sp.Symbol("b", real=True)
+    b = ns.Density("b", 1 - sp.Abs(bs), (-1, 1))
+    y = ns.Input("x_1", 1)
+    corr = ns.Correlator(ns.expectation(sp.exp(-(2 * b * y) ** 2)), (y,), 1)
+    X = np.array([[[0.32]], [[0.8]], [[1.5]]])
+    exact = np.array([2 * integrate.quad(lambda t, x_=x_: math.exp(-4 * t * t * x_ * x_) * (1 - t), 0, 1,
+                                         epsabs=0, epsrel=1e-13)[0] for x_ in X[:, 0, 0]])
+    val, stated = _value_and_stated_error(corr, X)
+    tol = 1e-10 * np.abs(exact) if stated is None else stated
+    assert np.all(np.abs(val - exact) <= tol), f"nnsym {val} reference {exact} stated error {stated}"
+
+
+@pytest.mark.parametrize("xv", [3.15, 3.2007])
+def test_regression_growing_exponential_near_the_boundary_no_overflow(xv):
+    """e^{3/16 (b x/2 - 1)^2} cos(b x/2 + 1/2), b ~ N(0, 1), readout N(1/2, 1/N), N = 1: finite for
+    3 x^2/32 < 1, but at x = 3.2007 (2 k Var z = 0.96) the Gauss-Hermite quadrature of the
+    GaussianExpectation met e^{k z^2} against the density: FloatingPointError. By hand, completing the
+    square with w = b x/2 ~ N(0, v), P = 1/v - 2k, m = -2k/P:
+    G1 = (1/2) (vP)^{-1/2} e^{k + 2k^2/P - 1/(2P)} cos(m + 1/2); and mpmath quadrature."""
+    import mpmath
+
+    x = ns.Input("x", 1)
+    b = ns.Normal("b", 0, 1)
+    h = sp.exp(sp.Rational(3, 16) * (b * x / 2 - 1) ** 2) * sp.cos(b * x / 2 + sp.Rational(1, 2))
+    G = ns.Network(h, readout=ns.Normal("a", sp.Rational(1, 2), 1 / N_SYM), width=N_SYM, input=x).correlator(1)
+    k, v = 3 / 16, xv * xv / 4
+    P, m = 1 / v - 2 * k, -2 * k / (1 / v - 2 * k)
+    hand = 0.5 * math.exp(k + 2 * k * k / P - 1 / (2 * P)) * math.cos(m + 0.5) / math.sqrt(v * P)
+    with mpmath.workdps(30):
+        quad = 0.5 * float(mpmath.quad(lambda w: mpmath.exp(k * (w - 1) ** 2 - w * w / (2 * v)) * mpmath.cos(w + 0.5)
+                                       / mpmath.sqrt(2 * mpmath.pi * v), [-mpmath.inf, -60, 0, 60, mpmath.inf]))
+    assert quad == pytest.approx(hand, rel=1e-9)
+    val, stated = _value_and_stated_error(G, np.array([[[xv]]]), N=1)
+    tol = 1e-10 * abs(hand) if stated is None else stated
+    assert abs(val[0] - hand) <= tol, f"nnsym {val} exact {hand} stated error {stated}"
+
+
+@pytest.mark.parametrize("dim", [2, "d"])
+def test_regression_abs_of_vector_with_a_mean_at_the_origin(dim):
+    """|V.x| and Max(0, V.x) with V ~ N(1/2, 3/4) i.i.d. components, no bias: the closed form holds
+    Dot(1, x)/sqrt(Dot(x, x)), 0/0 at x = 0 (FloatingPointError in a network with a bias, where the
+    neuron is 0). By hand, z = V.x ~ N(mu, s^2), mu = 1.x/2, s^2 = 3|x|^2/4:
+    E|z| = s sqrt(2/pi) e^{-mu^2/(2 s^2)} + mu erf(mu/(s sqrt 2)), E[z^+] = (E|z| + mu)/2."""
+    dsym = D_SYM if dim == "d" else dim
+    x = ns.Input("x", dsym)
+    V = ns.Normal("V", sp.Rational(1, 2), sp.Rational(3, 4), shape=dsym)
+    X = np.array([[[0.0, 0.0]], [[0.3, -0.1]], [[-0.2, -0.4]]])
+    mu, s = X[:, 0].sum(-1) / 2, np.sqrt(0.75 * (X[:, 0] ** 2).sum(-1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        e_abs = np.where(s > 0, s * math.sqrt(2 / math.pi) * np.exp(-mu**2 / (2 * s**2))
+                         + mu * special.erf(mu / (s * math.sqrt(2))), 0.0)
+    draws = np.random.default_rng(7).normal(0.5, math.sqrt(0.75), size=(400_000, 2)) @ X[:, 0].T
+    assert np.all(np.abs(np.abs(draws).mean(0) - e_abs) < 5 * np.abs(draws).std(0) / math.sqrt(4e5) + 1e-15)
+    for f, want in ((sp.Abs(V.dot(x)), e_abs), (sp.Max(0, V.dot(x)), (e_abs + mu) / 2)):
+        corr = ns.Correlator(ns.expectation(f), (x,), dsym)
+        np.testing.assert_allclose(corr.evaluate(X), want, rtol=1e-12, atol=1e-15)
+    net = ns.Network(sp.exp(V.dot(x) / 2) * sp.Abs(V.dot(x)), readout=ns.Normal("a", 0, 1 / N_SYM), width=N_SYM,
+                     input=x, bias=ns.Normal("beta", sp.Rational(1, 3), sp.Rational(1, 2)))
+    np.testing.assert_allclose(net.correlator(2, connected=True).evaluate(np.zeros((1, 2, 2)), N=2), [0.5], rtol=1e-12)
+
+
+def test_regression_growing_exponential_times_cosine_with_a_bounded_shift_has_a_domain():
+    """e^{(b x/2 + u + 1/3)^2/8} cos(b x/2 + 1/2), b ~ N(0, 1), u ~ U(-1, 1): the engine writes the cosine
+    as complex exponentials, whose exponents the domain check refused to read; the quadrature returned
+    4.8e6 for +oo at (3.7206, -1.6743) (the b^2 coefficient (x_1^2 + x_2^2)/32 > 1/2). Inside, at
+    (0.5, -0.3): scipy dblquad of the merged integrand."""
+    from scipy import integrate
+
+    x = ns.Input("x", 1)
+    b, u = ns.Normal("b", 0, 1), ns.Uniform("u", -1, 1)
+    h = sp.exp((b * x / 2 + u + sp.Rational(1, 3)) ** 2 / 8) * sp.cos(b * x / 2 + sp.Rational(1, 2))
+    G = ns.Network(h, readout=ns.Normal("a", 0, 1 / N_SYM), width=N_SYM, input=x).correlator(2, connected=True)
+    p, q = 0.5, -0.3
+
+    def f(t, w):
+        z1, z2 = t * p / 2 + w + 1 / 3, t * q / 2 + w + 1 / 3
+        return math.exp((z1 * z1 + z2 * z2) / 8 - t * t / 2) * math.cos(t * p / 2 + 0.5) * math.cos(t * q / 2 + 0.5)
+
+    ref = integrate.dblquad(f, -1, 1, -40, 40, epsabs=0, epsrel=1e-11)[0] / (2 * math.sqrt(2 * math.pi))
+    val, stated = _value_and_stated_error(G, np.array([[[p], [q]]]), N=1)
+    tol = 1e-10 * abs(ref) if stated is None else stated
+    assert abs(val[0] - ref) <= tol, f"nnsym {val} reference {ref} stated error {stated}"
+    with pytest.raises(ns.DivergentExpectation):
+        G.evaluate(np.array([[[3.7206], [-1.6743]]]), N=1)
+
+
+def test_regression_rectifier_of_a_sech_density_has_its_moments():
+    """Max(0, -b x - 1) with the user density 1/(pi cosh b): every moment exists, but sympy left
+    int t^2/cosh(t) dt unevaluated, the Integral's infinite limit was read as 'infinite' and nnsym
+    raised DivergentExpectation ('E[|b|^2] does not exist'). Reference: scipy quad."""
+    bs = sp.Symbol("b", real=True)
+    b = ns.Density("b", 1 / sp.cosh(bs), (-sp.oo, sp.oo))
+    x1, x2 = ns.Input("x_1", 1), ns.Input("x_2", 1)
+    corr = ns.Correlator(ns.expectation(sp.Max(0, -b * x1 - 1) * sp.Max(0, -b * x2 - 1)), (x1, x2), 1)
+    X = np.array([[[-0.43], [0.43]], [[-0.13], [-0.34]]])
+    pdf, lo, hi = ind.law_pdf("density", ("sech",))
+    exact = np.array([_quad_mean(pdf, lo, hi, lambda t, p=p, q=q: max(0.0, -t * p - 1) * max(0.0, -t * q - 1))
+                      for p, q in X[:, :, 0]])
+    val, stated = _value_and_stated_error(corr, X)
+    tol = 1e-9 * np.abs(exact) + 1e-12 if stated is None else stated
+    assert np.all(np.abs(val - exact) <= tol), f"nnsym {val} reference {exact} stated error {stated}"

@@ -14,7 +14,9 @@ asked of :data:`~nnsym.engine.registry.GAUSSIAN_RULES`, whose closed forms are r
 in this order (zero mean unless stated; :math:`\cos t = C_{12}/\sqrt{C_{11}C_{22}}`):
 
 * products of :math:`e^{-\alpha_j z_j^2}` (any n, any mean): the Gaussian integral
-  :math:`\det(1+2AC)^{-1/2}\exp(-\mu^T(1+2AC)^{-1}A\mu)`;
+  :math:`\det(1+2AC)^{-1/2}\exp(-\mu^T(1+2AC)^{-1}A\mu)`, finite only where every eigenvalue of
+  :math:`1 + 2AC` is positive (a growing :math:`e^{kz^2}`, :math:`\alpha = -k < 0`: one variable
+  :math:`1 - 2kC > 0`), recorded as the domain of the result (:func:`bump_domain`);
 * any n when all :math:`z_j = l_j\theta` share one zero-mean scalar :math:`\theta` and each factor is positively
   homogeneous (:math:`f(\lambda z) = \lambda^p f(z)`, :math:`\lambda>0`), e.g. ReLU without bias in d = 1:
   :math:`E = \tfrac12 E|\theta|^P\,[\prod_j f_j(l_j) + \prod_j f_j(-l_j)]`;
@@ -37,7 +39,9 @@ in this order (zero mean unless stated; :math:`\cos t = C_{12}/\sqrt{C_{11}C_{22
 Polynomials (and Hermite polynomials) of :math:`z` never reach this module:
 the engine expands them and applies Isserlis/Wick through the Gaussian moments.
 Everything else becomes a :class:`GaussianExpectation` (marked numeric), integrated by
-:mod:`nnsym.numeric.quadrature` with a stated error that bounds the true one.
+:mod:`nnsym.numeric.quadrature` with a stated error that bounds the true one; its exponentials of
+quadratics are first absorbed into the Gaussian (:func:`quadratic_tilt`, the domain recorded):
+:math:`E[e^{z^TQz}F(z)] = \det(1 - 2QC)^{-1/2}e^{\mu^TQ\mu'}E_{\mathcal N(\mu', C')}[F]`.
 
 >>> import sympy as sp
 >>> from nnsym import Normal, expectation
@@ -54,6 +58,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from ..core.random import RandomSymbol, random_atoms
 from ..core.vectors import Dot, ScalarPoint, VectorSymbol
+from .domains import growth_degree, require
 from .forms import Affine, affine, ones_vector
 from .piecewise import sign_polynomial
 from .registry import GAUSSIAN_RULES, gaussian_rule, group_rule
@@ -62,7 +67,8 @@ from .unevaluated import Expectation
 
 __all__ = ["GaussianExpectation", "Correlation", "GaussianIntegral", "gaussian_preactivations", "closed_form",
            "preactivation_moments", "factor_per_variable", "arccos_J", "rewrite_rectifiers", "pair_expectation",
-           "exponential_tilt", "rectified_power", "gaussian_bump", "homogeneous_degree"]
+           "exponential_tilt", "rectified_power", "gaussian_bump", "homogeneous_degree", "bump_domain",
+           "quadratic_exponent", "quadratic_tilt"]
 
 
 class GaussianExpectation(Expectation):
@@ -350,10 +356,105 @@ def gaussian_bumps(I: GaussianIntegral) -> sp.Expr | None:
     c0 = sum(k[2] for k in bumps)
     Cm, mv = sp.Matrix(I.covariance), sp.Matrix(I.mean)
     M = sp.eye(I.rank) + 2 * A * Cm
+    require(bump_domain(A, Cm), f"E[{I.integrand}]")
     Minv = M.inv()
     r = h - 2 * A * mv
     expo = (r.T * Cm * Minv * r)[0] / 2 + (h.T * mv)[0] - (mv.T * A * mv)[0] + c0
     return coeff * sp.exp(sp.simplify(expo)) / sp.sqrt(sp.factor(M.det()))
+
+
+def bump_domain(A: sp.Matrix, C: sp.Matrix) -> sp.Boolean:
+    r"""Where :math:`E[e^{-z^TAz}]`, :math:`z\sim\mathcal N(\mu, C)` (A symmetric), is finite: the
+    quadratic form :math:`C^{-1}/2 + A` is positive definite on the range of C. With
+    :math:`C = LL^T`, :math:`z = \mu + Lu`, that is :math:`1 + 2L^TAL > 0`, whose eigenvalues other
+    than 1 are those of :math:`M = 1 + 2AC` (:math:`AB` and :math:`BA` share their non-zero
+    eigenvalues). They are real, so all are positive iff the coefficients of the characteristic
+    polynomial :math:`\det(\lambda - M) = \sum_k (-1)^k e_k(M)\lambda^{n-k}` alternate in sign:
+    :math:`e_k(M) > 0` for every k (Descartes). Unlike Sylvester's leading minors of
+    :math:`C + 2CAC` this holds where C is singular (coincident points, :math:`z_2 = 2 z_1`). Only the
+    variables with a quadratic term enter; true at once for a decaying diagonal A (every
+    :math:`a_j \ge 0`).
+
+    >>> s = sp.Symbol("s", real=True)
+    >>> bump_domain(sp.Matrix([[-s]]), sp.Matrix([[2]]))
+    4*s - 1 < 0
+    >>> bump_domain(sp.diag(-s, -s), sp.Matrix([[1, 1], [1, 1]]))  # z_1 = z_2: E[e^{2 s z^2}] < oo
+    (2*s - 1 < 0) & (4*s - 1 < 0)
+    """
+    if A.is_diagonal() and all(sp.sympify(a).is_nonnegative for a in A.diagonal()):
+        return sp.true
+    idx = [j for j in range(A.rows) if any(A[j, k] != 0 for k in range(A.cols))]
+    M = sp.eye(len(idx)) + 2 * A.extract(idx, idx) * C.extract(idx, idx)
+    coeffs = M.charpoly(sp.Dummy("lambda")).all_coeffs()  # 1, -e_1, e_2, ...
+    conds = []
+    for k, c in enumerate(coeffs[1:], start=1):
+        e = sp.factor(sp.expand((-1) ** k * c).as_content_primitive()[1])  # e_k(M) without its positive content
+        conds.append((-e < 0) if e.could_extract_minus_sign() else (e > 0))
+    return sp.And(*conds)
+
+
+def _real_and_imaginary(arg):
+    """(real part, imaginary part / i) of an expanded exponent with real symbols, or None."""
+    re, im = [], []
+    for term in sp.Add.make_args(sp.expand(arg)):
+        if not term.has(sp.I):
+            re.append(term)
+        elif not (term / sp.I).has(sp.I):
+            im.append(term / sp.I)
+        else:
+            return None
+    return sp.Add(*re), sp.Add(*im)
+
+
+def quadratic_exponent(g, zs) -> sp.Matrix | None:
+    r"""The symmetric Q of the quadratic part :math:`z^TQz` of the real parts of the exponents in ``g``
+    (:math:`|e^{a + ib}| = e^a`), when every other factor grows at most like a power (then
+    :math:`E[g(z)] < \infty` iff :func:`bump_domain` of :math:`-Q` holds); None when that cannot be
+    read off (an exponent whose real part is not quadratic, a factor of unknown growth). Sums of
+    exponentials with imaginary exponents (a cosine the engine wrote out) are bounded.
+
+    >>> u, v = sp.symbols("u v", real=True)
+    >>> quadratic_exponent(sp.exp(u**2/8 - u*v) * sp.erf(v) * sp.Max(0, u), [u, v])
+    Matrix([
+    [ 1/8, -1/2],
+    [-1/2,    0]])
+    >>> quadratic_exponent(sp.exp(u**2/8 + sp.I*u) * (sp.exp(sp.I*v) + sp.exp(-sp.I*v)), [u, v])
+    Matrix([
+    [1/8, 0],
+    [  0, 0]])
+    """
+    m = len(zs)
+    Q = sp.zeros(m, m)
+
+    def phase(e):  # e^{a + ib} with a free of z: bounded
+        if not isinstance(e, sp.exp) or not e.has(*zs):
+            return False
+        parts = _real_and_imaginary(e.args[0])
+        return parts is not None and not parts[0].has(*zs)
+
+    for f in sp.Mul.make_args(g):
+        if not f.has(*zs):
+            continue
+        if isinstance(f, sp.exp):
+            parts = _real_and_imaginary(f.args[0])
+            if parts is None:
+                return None
+            try:
+                p = sp.Poly(parts[0], *zs)
+            except sp.PolynomialError:
+                return None
+            if p.total_degree() > 2 or any(c.has(*zs) for c in p.coeffs()):
+                return None
+            for mon, c in zip(p.monoms(), p.coeffs()):
+                if sum(mon) == 2:
+                    i, j = [k for k in range(m) for _ in range(mon[k])]
+                    Q[i, j] += c / 2
+                    Q[j, i] += c / 2
+        else:
+            bounded = f.replace(phase, lambda e: sp.cos(sp.Dummy()))
+            if any(growth_degree(bounded, z) is None for z in zs if bounded.has(z)):
+                return None
+    return Q
 
 
 @gaussian_rule(lambda I: I.forms is not None, order=20)
@@ -500,6 +601,42 @@ def exponential_tilt(g, zs, mu, C) -> tuple | None:
             [[C[i][j] for j in keep] for i in keep])
 
 
+def quadratic_tilt(g, zs, mu, C, Q) -> tuple:
+    r"""Absorb the quadratic part :math:`e^{z^TQz}` of the exponentials of g (Q from
+    :func:`quadratic_exponent`) into the Gaussian, inside the domain of :func:`bump_domain`:
+
+    .. math:: E[e^{z^TQz}F(z)] = \det(1 - 2QC)^{-1/2}\,e^{\mu^TQ\mu'}\,E_{z\sim\mathcal N(\mu', C')}[F(z)],
+              \quad \mu' = (1 - 2CQ)^{-1}\mu,\quad C' = (1 - 2CQ)^{-1}C
+
+    (complete the square in :math:`z = \mu + Lu`; :math:`(1 - 2CQ)^{-1}` by Woodbury on the variables
+    with a quadratic term). Returns (factor, F, zs', mu', C') over the variables F still depends on.
+
+    >>> u = sp.Symbol("u", real=True); q = sp.Rational(1, 8)
+    >>> quadratic_tilt(sp.exp(q * u**2) * sp.cos(u), [u], [1], [[2]], sp.Matrix([[q]]))
+    (sqrt(2)*exp(1/4), cos(u), [u], [2], [[4]])
+    """
+    m = len(zs)
+    F = sp.S.One
+    for f in sp.Mul.make_args(g):
+        if isinstance(f, sp.exp) and f.has(*zs):
+            re, im = _real_and_imaginary(f.args[0])  # only the real quadratic part goes (quadratic_exponent)
+            p = sp.Poly(re, *zs)
+            rest = sum((c * sp.Mul(*[z**e for z, e in zip(zs, mon)]) for mon, c in zip(p.monoms(), p.coeffs())
+                        if sum(mon) < 2), sp.S.Zero)
+            F *= sp.exp(rest + sp.I * im)
+        else:
+            F *= f
+    Cm, mv = sp.Matrix(C), sp.Matrix(mu)
+    sup = [j for j in range(m) if any(Q[j, k] != 0 for k in range(m))]
+    Ms = sp.eye(len(sup)) - 2 * Q.extract(sup, sup) * Cm.extract(sup, sup)
+    K = sp.eye(m) + 2 * Cm.extract(list(range(m)), sup) * Ms.inv() * Q.extract(sup, list(range(m)))
+    mu2, C2 = K * mv, K * Cm
+    fac = sp.exp(sp.cancel((mv.T * Q * mu2)[0])) / sp.sqrt(sp.factor(Ms.det()))
+    keep = [j for j, z in enumerate(zs) if F.has(z)]
+    return (fac, F, [zs[j] for j in keep], [sp.cancel(mu2[j]) for j in keep],
+            [[sp.cancel(C2[min(i, j), max(i, j)]) for j in keep] for i in keep])
+
+
 @gaussian_rule(sp.exp, order=50)
 def tilted(I: GaussianIntegral) -> sp.Expr | None:
     r""":math:`E[e^{h\cdot z}F(z)] = e^{h\cdot\mu + h^TCh/2}\,E[F(z + Ch)]`, then the closed forms for what is left."""
@@ -539,7 +676,10 @@ def _ratio_over_sd(u, var):
     finite or goes to :math:`\pm\infty` (never 0/0) where mean and variance vanish together (e.g. x = 0
     without a bias); erf of it is then a number and its prefactor (a power of x) makes the term 0."""
     r = sp.factor(u) / sp.sqrt(sp.factor(var))
-    return r.xreplace({a: a.args[0] * sp.sign(a.args[0]) for a in r.atoms(sp.Abs)})
+    r = r.xreplace({a: a.args[0] * sp.sign(a.args[0]) for a in r.atoms(sp.Abs)})
+    if r.has(Dot):  # Dot(1, x)/|x| has no such form: z = 0 at x = 0 (a mean from a vector's mean, no bias);
+        return sp.Piecewise((r, sp.Ne(u, 0) | sp.Ne(var, 0)), (0, True))  # u/0 alone is +-oo, as above
+    return r
 
 
 def _m1_mean(k: int, s: int, u, var):
@@ -554,9 +694,9 @@ def _m1_mean(k: int, s: int, u, var):
         return sp.expand(raw[k])
     t = _ratio_over_sd(u, var)
     I = [(1 + sp.erf(t / sp.sqrt(2))) / 2]
-    p0 = sp.exp(-t**2 / 2) / sp.sqrt(2 * sp.pi * var)
+    var_p0 = sp.sqrt(var) * sp.exp(-t**2 / 2) / sp.sqrt(2 * sp.pi)  # var p(0): no 0 * oo where var = 0
     for j in range(1, k + 1):
-        I.append(u * I[j - 1] + var * ((j - 1) * I[j - 2] if j >= 2 else p0))
+        I.append(u * I[j - 1] + ((j - 1) * var * I[j - 2] if j >= 2 else var_p0))
     return 2 * I[k] - raw[k]
 
 
@@ -633,6 +773,7 @@ class _Preactivations:
         self.group = group
         self.forms: dict = {}
         self.order: list = []
+        self.coefficients_in_integrand = False  # points or hyper-parameters left in g(z) (not only in mu, C)
 
     def z_of(self, L):
         """The variable of the affine form ``L`` in the group's parameters, or None."""
@@ -646,17 +787,20 @@ class _Preactivations:
         return self.forms[key][1]
 
     def function_of_one_form(self, A):
-        """A non-affine argument that is a function of a single affine form (e.g. -(w x + b)^2), or None."""
-        cands = {b for b in A.atoms(sp.Pow) if b.base.is_Add and affine(b.base) is not None
-                 and affine(b.base).params}
+        """A non-affine argument that is a function of a single affine form (e.g. -(w x + b)^2; also
+        :math:`-(w x)^2`, which sympy writes :math:`-w^2x^2`, a function of z = w), or None."""
+        cands = sorted((b for b in A.atoms(sp.Pow) if affine(b.base) is not None and affine(b.base).params),
+                       key=lambda b: (not b.base.is_Add, sp.default_sort_key(b)))
         for pw in cands:
-            z = self.z_of(pw.base)
-            if z is None:
+            if affine(pw.base).params - self.group:
                 return None
-            B = A.xreplace({pw.base: z})
+            u = sp.Dummy("u", real=True)
+            B = A.xreplace({pw.base: u})
             if not (set(B.free_symbols) & set(self.group)) and not any(
                     isinstance(s, (RandomSymbol,)) for s in B.free_symbols):
-                return B
+                if not pw.base.is_Add and B.free_symbols - {u}:
+                    self.coefficients_in_integrand = True  # -x^2 z^2: a closed form, or no GaussianExpectation
+                return B.xreplace({u: self.z_of(pw.base)})
         return None
 
     def argument(self, A):
@@ -737,9 +881,23 @@ def gaussian_preactivations(t: Term, group: set) -> sp.Expr | None:
     if closed is not None:
         return closed
     fac = sp.S.One
+    Q = quadratic_exponent(g, zs)  # left to quadrature: it must still exist (e^{k z^2} grows)
+    if Q is not None and not Q.is_zero_matrix:
+        require(bump_domain(-Q, sp.Matrix(C)), f"E[{g}]")
+        # e^{z^T Q z} into the Gaussian: an exact prefactor, and no e^{k z^2} against the density near the
+        # boundary of the domain (where a quadrature rule overflows or converges slowly)
+        fac, g, zs, mu, C = quadratic_tilt(g, zs, mu, C, Q)
+        if not zs:
+            return fac * g
+        closed = closed_form(GaussianIntegral(g, zs, mu, C, None))
+        if closed is not None:
+            return fac * closed
+    if pre.coefficients_in_integrand and g.free_symbols - set(zs):  # GaussianExpectation wants g(z) free of
+        return None  # the points: the engine's quadrature over the parameters does it (domain recorded)
     tilt = exponential_tilt(g, zs, mu, C)  # e^{h.z} into the mean: no overflow of e^{h.z} against the density
     if tilt is not None:
-        fac, g, zs, mu, C = tilt
+        fac2, g, zs, mu, C = tilt
+        fac *= fac2
     m = len(zs)
     return fac * GaussianExpectation(g, sp.Tuple(*zs), sp.Tuple(*mu),
                                      sp.Tuple(*[C[i][j] for i in range(m) for j in range(m)]))

@@ -61,7 +61,10 @@ class Correlator:
     def symbol_latex(self) -> str:
         args = ", ".join(sp.latex(p) for p in self.points)
         sub = "_c" if self.connected else ""
-        return r"%s^{(%d)}%s(%s)" % (self.name.split("_")[0], self.n, sub, args)
+        base, _, label = self.name.partition("_")  # "G_c" -> G; "I_IB" -> I_{IB} (a named part)
+        if label and label != "c":
+            base = r"%s_{\mathrm{%s}}" % (base, label)
+        return r"%s^{(%d)}%s(%s)" % (base, self.n, sub, args)
 
     def latex(self) -> str:
         r"""LaTeX of the correlator, ``G^{(n)}(x_1, ...) = ...``."""
