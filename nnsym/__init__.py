@@ -12,8 +12,50 @@ sigma_a**2*exp(-sigma_b**2*Dot(x_1 - x_2, x_1 - x_2)/4)/2
 """
 from . import errors
 from .analysis.axioms import AxiomVerdict, OSReport, os_axioms
+from .analysis.couplings import (
+    CONVENTIONS as coupling_conventions,
+)
+from .analysis.couplings import (
+    KernelIntegral,
+    LatticeCoupling,
+    LocalFit,
+    QuarticCoupling,
+    fit_local_couplings,
+    kernel_eft,
+    kernel_integral,
+    lattice_quartic_coupling,
+    local_term_correlators,
+    quartic_coupling,
+)
+from .analysis.deformation import DeformedEstimate, FirstOrderDeformation, deformed_monte_carlo, first_order_deformation
 from .analysis.design import inverse_design
+from .analysis.field_density import (
+    DensityComparison,
+    FieldDensity,
+    compare_with_monte_carlo,
+    edgeworth_density,
+    field_density,
+    gaussian_density,
+    single_neuron_characteristic_function,
+)
+from .analysis.generating import GeneratingFunctional, cumulant_generating_functional, leading_power
+from .analysis.independence import IndependenceSplit, independence_breaking, independence_monte_carlo, independent_twin
+from .analysis.momentum_coupling import (
+    MomentumCoupling,
+    MomentumFourPoint,
+    momentum_connected_four_point,
+    momentum_quartic_coupling,
+)
 from .analysis.nngp import DeepKernel, deep_kernels, empirical_ntk, gp_posterior, ntk, ntk_predict, sample_deep_mlp
+from .analysis.six_point import (
+    GaussianDeviation,
+    SixPointPrediction,
+    gaussian_deviation,
+    gaussian_deviation_monte_carlo,
+    pairings,
+    six_point_prediction,
+    sorted_tuples,
+)
 from .analysis.spectra import PowerSpectrum, power_spectrum
 from .analysis.symmetries import Verdict
 from .core.checks import SpotCheckError
@@ -107,6 +149,46 @@ __all__ = [
     "OSReport",
     "AxiomVerdict",
     "inverse_design",
+    "independence_breaking",
+    "IndependenceSplit",
+    "independent_twin",
+    "independence_monte_carlo",
+    "cumulant_generating_functional",
+    "GeneratingFunctional",
+    "leading_power",
+    "field_density",
+    "FieldDensity",
+    "edgeworth_density",
+    "gaussian_density",
+    "compare_with_monte_carlo",
+    "DensityComparison",
+    "single_neuron_characteristic_function",
+    "quartic_coupling",
+    "QuarticCoupling",
+    "coupling_conventions",
+    "kernel_eft",
+    "kernel_integral",
+    "KernelIntegral",
+    "lattice_quartic_coupling",
+    "LatticeCoupling",
+    "fit_local_couplings",
+    "local_term_correlators",
+    "LocalFit",
+    "momentum_connected_four_point",
+    "momentum_quartic_coupling",
+    "MomentumFourPoint",
+    "MomentumCoupling",
+    "deformed_monte_carlo",
+    "first_order_deformation",
+    "DeformedEstimate",
+    "FirstOrderDeformation",
+    "gaussian_deviation",
+    "GaussianDeviation",
+    "gaussian_deviation_monte_carlo",
+    "six_point_prediction",
+    "SixPointPrediction",
+    "sorted_tuples",
+    "pairings",
 ]
 
 

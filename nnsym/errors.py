@@ -32,6 +32,7 @@ __all__ = [
     "TooExpensive",
     "NotACosLayer",
     "NoJointDensity",
+    "CollapsedSampleSize",
     "NNSymWarning",
     "NumericWarning",
     "UnreliableErrorWarning",
@@ -90,6 +91,12 @@ class NoJointDensity(NotACosLayer):
     """A cos layer whose frequency has i.i.d. non-Gaussian components in a symbolic dimension d:
     the joint density (a product of d factors) has no closed form, so the delta-function rule
     cannot be written down (the power spectrum is then refused in symbolic d)."""
+
+
+class CollapsedSampleSize(NNSymError, ValueError):
+    r"""A reweighted Monte Carlo estimate is refused: the effective sample size
+    :math:`(\sum w)^2/\sum w^2` of its weights fell below the threshold, so the reweighted measure lives
+    where the draws rarely go and neither the estimate nor its error bar can be trusted."""
 
 
 # ----------------------------------------------------------------------------- sympy giving up

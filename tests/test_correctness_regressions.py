@@ -345,3 +345,21 @@ def test_gaussian_bump_with_a_growing_exponent_carries_its_domain():
     vd, cd = ns.split_domain(Ed)
     assert cd == sp.true and not Ed.has(sp.Piecewise)
     assert sp.simplify(vd - 1 / sp.sqrt(1 + 2 * s**2 * (x**2 + 2))) == 0
+
+
+def test_regression_domain_with_a_point_free_conjunct():
+    """A domain And(|J| < 2, x_1^2 < 1) (one conjunct without points, e.g. from a generating functional's
+    sources): the compiled check stacked a scalar with an array ("inhomogeneous shape") instead of
+    deciding each point set. Inside: the value; outside either conjunct: DivergentExpectation."""
+    import sympy as sp
+
+    from nnsym.numeric.kernels import evaluate
+
+    x1 = ns.ScalarPoint("x_1")
+    J = sp.Symbol("J", real=True)
+    E = ns.with_domain(x1**2, sp.And(sp.Abs(J) < 2, x1**2 < 1))
+    np.testing.assert_allclose(evaluate(E, (x1,), 1, np.array([[[0.5]], [[0.2]]]), {"J": 1.0}, {}), [0.25, 0.04])
+    with pytest.raises(ns.DivergentExpectation, match="1 of 2 point sets"):
+        evaluate(E, (x1,), 1, np.array([[[0.5]], [[2.0]]]), {"J": 1.0}, {})
+    with pytest.raises(ns.DivergentExpectation, match="2 of 2 point sets"):
+        evaluate(E, (x1,), 1, np.array([[[0.5]], [[0.2]]]), {"J": 3.0}, {})

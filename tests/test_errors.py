@@ -34,6 +34,7 @@ BUILTIN_BASE = {
     "TooExpensive": ValueError,
     "NotACosLayer": ValueError,
     "NoJointDensity": ValueError,
+    "CollapsedSampleSize": ValueError,
     "NumericWarning": UserWarning,
     "UnreliableErrorWarning": UserWarning,
     "CostWarning": UserWarning,

@@ -86,14 +86,13 @@ from scipy.integrate import cubature
 from scipy.special import roots_legendre
 
 from ..core.vectors import Dot, ScalarPoint, VectorSymbol, dot, expand_dot, vector_atoms
-from ..engine.expectation import Expectation
 from ..engine.gaussian import Correlation
 from ..errors import DivergentExpectation, NoClosedForm, NumericWarning
 from ..model.correlator import Correlator
 from ..model.network import Network
 from ..numeric.bindings import Bindings
 from ..numeric.kernels import as_points, evaluate
-from .toolkit import SYMBOLIC_FAILURES, evaluate_with_error
+from .toolkit import SYMBOLIC_FAILURES, correlator_with_error
 
 __all__ = [
     "Convention",
@@ -746,7 +745,7 @@ def kernel_integral(net: Network, X4, region="R^d", **values) -> KernelIntegral:
     :math:`\prod_i K_{\rm EFT}(x_i, ru)\sim C(u)\,r^\kappa` with :math:`C\ne0` and :math:`\kappa\ge-d`
     diverges (``DivergentExpectation``, naming the kernel's limit); anything else raises
     ``NoClosedForm``. ``region`` a box (``(lo, hi)`` for the cube, or d pairs): adaptive cubature
-    (:func:`scipy.integrate.cubature`, Gauss-Kronrod in d = 1, Genz-Malik in d >= 2) with the
+    (:func:`scipy.integrate.cubature`, Gauss-Kronrod rules) with the
     stated error its estimate.
 
     >>> import numpy as np, nnsym as ns
@@ -778,26 +777,6 @@ def _kernel_integral(net: Network, X: np.ndarray, region, bindings: Bindings, co
 
 
 # ============================================================================= G_c^(4) with its error
-def _correlator_with_error(G: Correlator, X: np.ndarray, bindings: Bindings) -> tuple:
-    r"""Values of ``G`` and a bound on their error. A part left to quadrature,
-    :math:`G = \sum_j c_j E_j + \dots`, has the stated quadrature error :math:`\epsilon` of
-    :func:`~nnsym.analysis.toolkit.evaluate_with_error` scaled by :math:`\sum_j\max|c_j|`."""
-    atoms = sorted(G.expr.atoms(Expectation), key=sp.default_sort_key)
-    if not atoms:
-        v = np.broadcast_to(np.asarray(G.evaluate_bound(X, bindings), float), X.shape[:-2])
-        return v, np.zeros(v.shape), False
-    v, eps, _ = evaluate_with_error(G, X, bindings)
-    dummies = [sp.Dummy(f"E{j}") for j in range(len(atoms))]
-    body = G.expr.xreplace(dict(zip(atoms, dummies)))
-    scale = 0.0
-    for u in dummies:
-        c = sp.diff(body, u).xreplace(dict(zip(dummies, atoms)))
-        cv, ce, _ = evaluate_with_error(c, X, bindings, points=G.points, dim=G.dim)
-        scale += float(np.max(np.abs(cv) + ce, initial=0.0))
-    v = np.broadcast_to(np.asarray(v, float), X.shape[:-2])
-    return v, np.full(v.shape, scale * eps + 8 * _EPS * float(np.max(np.abs(v), initial=0.0))), True
-
-
 # ============================================================================= the quartic coupling
 @dataclass
 class QuarticCoupling:
@@ -881,7 +860,7 @@ def quartic_coupling(net: Network, X4, region="R^d", convention: str = "nnsym", 
     reg = _region(region, X.shape[-1], "quartic_coupling")
     I = _kernel_integral(net, X, reg, bindings, "quartic_coupling")
     G4c = net.correlator(4, connected=True)
-    G, eG, numeric = _correlator_with_error(G4c, X, bindings)
+    G, eG, numeric = correlator_with_error(G4c, X, bindings)
     Iv, eI = I.value, I.error
     small = ~(np.abs(Iv) > eI) | (Iv == 0)
     if np.any(small):
@@ -1033,7 +1012,7 @@ def lattice_quartic_coupling(net: Network, Y, **values) -> LatticeCoupling:
     K = np.broadcast_to(np.asarray(Kc.evaluate_bound(pairs, bindings), float), (M, M))
     K = (K + K.T) / 2
     idx = list(itertools.combinations_with_replacement(range(M), 4))
-    Gs, eG, _ = _correlator_with_error(net.correlator(4, connected=True), Yp[np.array(idx)], bindings)
+    Gs, eG, _ = correlator_with_error(net.correlator(4, connected=True), Yp[np.array(idx)], bindings)
     G = np.empty((M,) * 4)
     for (a, b, c, d), g in zip(idx, Gs):
         for p in set(itertools.permutations((a, b, c, d))):
@@ -1312,7 +1291,7 @@ def fit_local_couplings(net: Network, X4_tuples, terms=LOCAL_TERMS, region="R^d"
     else:
         A, dA = _box_columns(net, X, terms, reg, float(ell), bindings)
     if target is None:
-        G, dG, _ = _correlator_with_error(net.correlator(4, connected=True), X, bindings)
+        G, dG, _ = correlator_with_error(net.correlator(4, connected=True), X, bindings)
     else:
         G = np.asarray(target, dtype=float)
         if G.shape != (T,):

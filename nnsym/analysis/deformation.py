@@ -60,7 +60,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import NNSymError
+from ..errors import CollapsedSampleSize
 from ..model.network import Network
 from ..sampling.moments import BLOCK_ELEMENTS, block_layout
 from ..sampling.sampler import network_sampler
@@ -70,11 +70,6 @@ __all__ = ["deformed_monte_carlo", "first_order_deformation", "DeformedEstimate"
            "effective_sample_size"]
 
 _MC_OPTIONS = ("samples", "seed", "min_ess")
-
-
-class _CollapsedEffectiveSampleSize(NNSymError, ValueError):
-    r"""The reweighted Monte Carlo is refused: its effective sample size fell below the threshold.
-    (Catch it as :class:`~nnsym.NNSymError` or ``ValueError``.)"""
 
 
 # ----------------------------------------------------------------------------- input
@@ -229,7 +224,7 @@ def deformed_monte_carlo(net: Network, O_points, Y, w, lam, samples: int = 200_0
     the points :math:`x_j`; ``Y`` (M, d) the lattice, ``w`` (M,) its weights :math:`\ge 0`; ``lam`` one
     coupling :math:`\lambda\ge 0` or an array of them, all evaluated on the same draws.
 
-    The estimate is refused (an :class:`~nnsym.NNSymError` that is also a ``ValueError``) when the
+    The estimate is refused (:class:`~nnsym.errors.CollapsedSampleSize`, a ``ValueError``) when the
     effective sample size :math:`S_{\rm eff}` at some coupling falls below ``min_ess`` (default
     :math:`\max(100, S/100)`): the delta-method error bar is then not trustworthy.
 
@@ -288,7 +283,7 @@ def deformed_monte_carlo(net: Network, O_points, Y, w, lam, samples: int = 200_0
     bad = np.flatnonzero(ess < min_ess)
     if bad.size:
         ok = flat[ess >= min_ess]
-        raise _CollapsedEffectiveSampleSize(
+        raise CollapsedSampleSize(
             f"deformed_monte_carlo: the effective sample size collapsed at lambda = "
             f"{', '.join(f'{flat[k]:g} (ESS {ess[k]:.3g})' for k in bad[:10])} of {samples} draws, below "
             f"min_ess = {min_ess:g}: the deformed measure lives where the undeformed draws rarely go, and the "

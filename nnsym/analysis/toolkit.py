@@ -37,6 +37,10 @@ __all__ = [
     "Verdict",
     "NumericValue",
     "evaluate_with_error",
+    "correlator_with_error",
+    "laurent_coefficients",
+    "WidthSeries",
+    "width_series",
     "default_values",
     "numeric_values",
     "numeric_dimension",
@@ -122,6 +126,140 @@ def evaluate_with_error(obj: Any, X, values: Mapping | None = None, points=None,
     stated = [w.message for w in caught if isinstance(w.message, NumericWarning)]
     error = float(sum(w.error for w in stated if w.error is not None))
     return NumericValue(np.asarray(out), error, bool(stated))
+
+
+def correlator_with_error(G: Any, X: np.ndarray, bindings: Mapping) -> tuple:
+    r"""Values of the correlator ``G`` at the point sets ``X`` and a bound on their error:
+    ``(value, error, is_numeric)``. A part left to quadrature,
+    :math:`G = \sum_j c_j E_j + \dots`, has the stated quadrature error :math:`\epsilon` of
+    :func:`~nnsym.analysis.toolkit.evaluate_with_error` scaled by :math:`\sum_j\max|c_j|`."""
+    atoms = sorted(G.expr.atoms(Expectation), key=sp.default_sort_key)
+    if not atoms:
+        v = np.broadcast_to(np.asarray(G.evaluate_bound(X, bindings), float), X.shape[:-2])
+        return v, np.zeros(v.shape), False
+    v, eps, _ = evaluate_with_error(G, X, bindings)
+    dummies = [sp.Dummy(f"E{j}") for j in range(len(atoms))]
+    body = G.expr.xreplace(dict(zip(atoms, dummies)))
+    scale = 0.0
+    for u in dummies:
+        c = sp.diff(body, u).xreplace(dict(zip(dummies, atoms)))
+        cv, ce, _ = evaluate_with_error(c, X, bindings, points=G.points, dim=G.dim)
+        scale += float(np.max(np.abs(cv) + ce, initial=0.0))
+    v = np.broadcast_to(np.asarray(v, float), X.shape[:-2])
+    return v, np.full(v.shape, scale * eps + 8 * np.finfo(float).eps * float(np.max(np.abs(v), initial=0.0))), True
+
+
+def laurent_coefficients(expr, N) -> dict | None:
+    r"""``expr`` as a Laurent polynomial in :math:`N`: ``{p: c_p}`` with
+    ``expr`` :math:`= \sum_p c_p N^p` and the :math:`c_p` free of :math:`N` (not simplified; a
+    :math:`c_p` may be identically 0). None when ``expr`` is not such a polynomial (e.g. :math:`N`
+    inside an exponential).
+
+    >>> N, s = sp.Symbol("N", positive=True), sp.Symbol("s", positive=True)
+    >>> laurent_coefficients(s**4 * (1 - 1/N) / 8, N)
+    {0: s**4/8, -1: -s**4/8}
+    """
+    expr = sp.expand(sp.sympify(expr))
+    if N not in expr.free_symbols:
+        return {0: expr}
+    powers: dict = {}
+    for term in sp.Add.make_args(expr):
+        c, rest = term.as_independent(N, as_Add=False)
+        p = sp.degree(rest, N) if rest.is_polynomial(N) else None
+        if p is None:
+            rest_inv = rest.subs(N, 1 / N)
+            if not rest_inv.is_polynomial(N):
+                return None
+            p = -sp.degree(rest_inv, N)
+        rest = sp.expand(rest / N**p)
+        if N in rest.free_symbols:
+            return None
+        powers[int(p)] = powers.get(int(p), 0) + c * rest
+    return powers
+
+
+@dataclass
+class WidthSeries:
+    r"""Values at a batch of point sets as a Laurent polynomial in the width,
+    :math:`v(N) = \sum_p c_p\,N^p`, with a bound :math:`\epsilon_p` on the error of each coefficient
+    array :math:`c_p`: :meth:`at` gives :math:`v(N)` and the bound :math:`\sum_p\epsilon_p N^p` at any
+    width, with no new evaluation. Products (``*``) and :meth:`sum` carry the bounds
+    (:math:`|\delta(cd)|\le|c|\epsilon_d + |d|\epsilon_c + \epsilon_c\epsilon_d`).
+
+    >>> s = WidthSeries({0: np.array([1.0]), -1: np.array([2.0])}, {0: np.zeros(1), -1: np.zeros(1)})
+    >>> (s * s).at(2.0)
+    (array([4.]), array([0.]))
+    """
+
+    coefficients: dict
+    errors: dict
+    is_numeric: bool = False
+
+    def at(self, N) -> tuple[np.ndarray, np.ndarray]:
+        r""":math:`(v(N), \epsilon(N))` at the width ``N``."""
+        N = float(N)
+        if not N > 0:
+            raise ValueError(f"WidthSeries.at: the width must be positive, got {N}")
+        value = sum(c * N**p for p, c in self.coefficients.items())
+        error = sum(e * N**p for p, e in self.errors.items())
+        return np.asarray(value, float), np.asarray(error, float)
+
+    def take(self, index) -> "WidthSeries":
+        r"""The values at the point sets ``index`` (numpy fancy indexing of every coefficient)."""
+        return WidthSeries({p: c[index] for p, c in self.coefficients.items()},
+                           {p: e[index] for p, e in self.errors.items()}, self.is_numeric)
+
+    def __mul__(self, other: "WidthSeries") -> "WidthSeries":
+        coefficients: dict = {}
+        errors: dict = {}
+        for p, c in self.coefficients.items():
+            for q, d in other.coefficients.items():
+                ec, ed = self.errors[p], other.errors[q]
+                coefficients[p + q] = coefficients.get(p + q, 0) + c * d
+                errors[p + q] = errors.get(p + q, 0) + np.abs(c) * ed + np.abs(d) * ec + ec * ed
+        return WidthSeries(coefficients, errors, self.is_numeric or other.is_numeric)
+
+    @staticmethod
+    def sum(terms: list) -> "WidthSeries":
+        r"""The sum of the series ``terms`` (errors add)."""
+        coefficients: dict = {}
+        errors: dict = {}
+        for t in terms:
+            for p, c in t.coefficients.items():
+                coefficients[p] = coefficients.get(p, 0) + c
+                errors[p] = errors.get(p, 0) + t.errors[p]
+        return WidthSeries(coefficients, errors, any(t.is_numeric for t in terms))
+
+    @staticmethod
+    def zeros(size: int) -> "WidthSeries":
+        r"""The series 0 at ``size`` point sets."""
+        return WidthSeries({0: np.zeros(size)}, {0: np.zeros(size)}, False)
+
+
+def width_series(G: Any, X: np.ndarray, bindings: Mapping, N) -> WidthSeries:
+    r"""The correlator ``G`` at the point sets ``X`` for every width: its expression as a Laurent
+    polynomial in the width symbol ``N`` (:func:`laurent_coefficients`), each coefficient evaluated
+    once, with its error (:func:`correlator_with_error`). Raises ``ValueError`` if ``G`` is not a
+    Laurent polynomial in ``N``.
+
+    >>> import nnsym as ns
+    >>> net = ns.zoo.cos_net(1)
+    >>> s = width_series(net.correlator(4, connected=True), np.zeros((1, 4, 1)), {"sigma_a": 1.0, "sigma_b": 1.0},
+    ...                  net.width)
+    >>> sorted(s.coefficients), s.at(10)[0]          # G_c^(4)(0,0,0,0) = 3 sigma_a^4/(8N)
+    ([-1], array([0.0375]))
+    """
+    powers = laurent_coefficients(G.expr, N)
+    if powers is None:
+        raise ValueError(f"width_series: the correlator is not a Laurent polynomial in {N}: {G.expr}")
+    X = np.asarray(X, float)
+    coefficients, errors, numeric = {}, {}, False
+    for p, c in powers.items():
+        part = type(G)(c, G.points, G.dim)
+        v, e, is_num = correlator_with_error(part, X, bindings)
+        coefficients[p], errors[p] = np.array(v, float), np.array(e, float)
+        numeric = numeric or is_num
+    return WidthSeries(coefficients, errors, numeric)
 
 
 # ----------------------------------------------------------------------------- numbers for numeric checks

@@ -204,14 +204,18 @@ def _zero_limits(expr, values: Mapping):
 
 
 def _check_domain(domain, points, ones, hyper, dsym, Xf, hv, D, cache) -> None:
-    """Raise :class:`DivergentExpectation` at point sets outside the ``domain`` of the expectation."""
-    key = ("domain", domain, tuple(hyper))
-    if key not in cache:
-        cache[key] = compile_kernel(list(points) + ones + hyper + ([dsym] if dsym is not None else []), domain)
-    with np.errstate(all="ignore"):
-        inside = cache[key](*point_arrays(points, Xf), *[np.ones(D)] * len(ones),
-                            *[hv[h] for h in hyper], *([D] if dsym is not None else []))
-    inside = np.broadcast_to(np.asarray(inside, dtype=bool), (Xf.shape[0],))
+    """Raise :class:`DivergentExpectation` at point sets outside the ``domain`` of the expectation.
+    The conjuncts of an ``And`` are compiled one by one (one may hold no point: a scalar, another an
+    array over the point sets) and combined after broadcasting."""
+    inside = np.ones(Xf.shape[0], dtype=bool)
+    for part in (domain.args if isinstance(domain, sp.And) else (domain,)):
+        key = ("domain", part, tuple(hyper))
+        if key not in cache:
+            cache[key] = compile_kernel(list(points) + ones + hyper + ([dsym] if dsym is not None else []), part)
+        with np.errstate(all="ignore"):
+            value = cache[key](*point_arrays(points, Xf), *[np.ones(D)] * len(ones),
+                               *[hv[h] for h in hyper], *([D] if dsym is not None else []))
+        inside &= np.broadcast_to(np.asarray(value, dtype=bool), (Xf.shape[0],))
     if not np.all(inside):
         bad = np.flatnonzero(~inside)
         raise DivergentExpectation(
