@@ -98,13 +98,25 @@ class DensityLaw(Law):
         return True
 
     def moment_exists(self, k):
-        r"""Whether :math:`E[|\theta|^k]` is finite: always on a bounded support, else decided by
-        sympy integrating :math:`|\theta|^k p` on each half-line (None if it cannot tell)."""
+        r"""Whether :math:`E[|\theta|^k]` is finite: always on a bounded support or when both tails decay
+        exponentially (:meth:`tail_rates` positive, e.g. :math:`1/\cosh\theta`: then
+        :math:`|\theta|^k p(\theta) = O(e^{-\lambda|\theta|/2})`), else decided by sympy integrating
+        :math:`|\theta|^k p` on each half-line (None if it cannot tell: an integral left unevaluated).
+
+        >>> import sympy as sp
+        >>> b = sp.Symbol("b", real=True)
+        >>> DensityLaw(b, 1 / sp.cosh(b), (-sp.oo, sp.oo)).moment_exists(4)
+        True
+        >>> DensityLaw(b, 1 / (1 + b**2), (-sp.oo, sp.oo)).moment_exists(1)
+        False
+        """
         k = moment_order(k)
         lo, hi = self.support
         if k == 0 or (lo.is_finite and hi.is_finite):
             return True
         cache = self.__dict__.setdefault("_moment_exists", {})
+        if k not in cache and self.mgf_domain_known and all(r.is_positive for r in self.tail_rates()):
+            cache[k] = True  # exponential (or lighter) tails on both sides: every moment exists
         if k not in cache:
             t = self._t
             pieces = [(t, 0 if (lo.is_finite is not True or lo < 0) else lo, hi)] if hi.is_finite is not True else []
@@ -114,11 +126,11 @@ class DensityLaw(Law):
                 for sgn, a, b in pieces:
                     with time_limit(10):
                         r = sp.integrate(sgn**k * self.density, (t, a, b), conds="none")
-                    if r.has(sp.oo, -sp.oo, sp.zoo):
+                    if r.has(sp.Integral, sp.nan):  # unevaluated: its infinite limit says nothing
+                        verdict = None
+                    elif r.has(sp.oo, -sp.oo, sp.zoo):
                         verdict = False
                         break
-                    if r.has(sp.Integral, sp.nan):
-                        verdict = None
             except SYMBOLIC_FAILURES:  # sympy gave up or ran out of time: undecided
                 verdict = None
             cache[k] = verdict
@@ -274,12 +286,66 @@ class DensityLaw(Law):
             return lo + (1 + v) / (1 - v), 2 / (1 - v) ** 2
         return hi - (1 - v) / (1 + v), 2 / (1 + v) ** 2
 
+    def kinks(self) -> list:
+        r"""The points of the support where the density is not smooth, as sympy expressions (in the
+        hyper-parameters): the zeros of the arguments of ``Abs``, ``sign``, ``Heaviside``, of the
+        differences of the arguments of ``Max``/``Min``, and the boundaries of ``Piecewise``
+        conditions, where sympy can solve for them. The quadrature rule is split there.
+
+        >>> import sympy as sp
+        >>> b = sp.Symbol("b", real=True)
+        >>> DensityLaw(b, 1 - sp.Abs(b), (-1, 1)).kinks()
+        [0]
+        """
+        if "_kinks" not in self.__dict__:
+            t, found = self._t, []
+            exprs = []
+            for a in self.density.atoms(sp.Abs, sp.sign, sp.Heaviside):
+                exprs.append(a.args[0])
+            for a in self.density.atoms(sp.Max, sp.Min):
+                exprs += [u - v for j, u in enumerate(a.args) for v in a.args[j + 1:]]
+            for pw in self.density.atoms(sp.Piecewise):
+                for _, cond in pw.args:
+                    exprs += [r.lhs - r.rhs for r in cond.atoms(sp.core.relational.Relational)]
+            for e in exprs:
+                if not e.has(t):
+                    continue
+                try:
+                    with time_limit(5):
+                        roots = sp.solve(e, t)
+                except SYMBOLIC_FAILURES:  # no kink found there: the rule is not split
+                    continue
+                found += [r for r in roots if not r.has(t) and r.is_real is not False and r not in found]
+            self.__dict__["_kinks"] = sorted(found, key=sp.default_sort_key)
+        return self.__dict__["_kinks"]
+
+    def _breaks(self, values, lo: float, hi: float) -> list:
+        """The kinks at ``values`` that lie inside (lo, hi), sorted."""
+        at = {s: values[s.name] for k in self.kinks() for s in k.free_symbols if s.name in values}
+        out = set()
+        for k in self.kinks():
+            try:
+                c = complex(sp.sympify(k).subs(at))
+            except TypeError:  # a hyper-parameter without a value: no split there
+                continue
+            if c.imag == 0 and lo < c.real < hi:
+                out.add(c.real)
+        return sorted(out)
+
     def _grid(self, values, n):
-        """Gauss-Legendre nodes in v mapped onto the support: density, theta, jacobian, weights."""
+        """Gauss-Legendre nodes in v mapped onto the support, one panel between consecutive kinks
+        (:meth:`kinks`; about n nodes in all): density, theta, jacobian, weights."""
         f, lo, hi = self._numeric_density(values)
-        v, w = np.polynomial.legendre.leggauss(n)
-        th, jac = self._map_support(v, lo, hi)
-        return f, th, jac, w
+        ends = [lo, *self._breaks(values, lo, hi), hi]
+        m = max(2, -(-n // (len(ends) - 1)))
+        v, w = np.polynomial.legendre.leggauss(m if len(ends) > 2 else n)
+        ths, jacs, ws = [], [], []
+        for a, b in zip(ends[:-1], ends[1:]):
+            th, jac = self._map_support(v, a, b)
+            ths.append(th)
+            jacs.append(jac)
+            ws.append(w)
+        return f, np.concatenate(ths), np.concatenate(jacs), np.concatenate(ws)
 
     def quadrature(self, n, values):
         f, th, jac, w = self._grid(values, n)

@@ -39,9 +39,9 @@ from ..core.random import RandomSymbol, RandomVector, random_atoms
 from ..core.vectors import VectorSymbol, nice_quadratic
 from ..errors import DivergentExpectation
 from . import rules_exponential, rules_moments  # noqa: F401  (register the factor rules)
-from .domains import collecting_domains, growth_degree, split_domain, with_domain
+from .domains import collecting_domains, growth_degree, require, split_domain, with_domain
 from .forms import Affine, affine, ones_vector
-from .gaussian import arccos_J, rewrite_rectifiers
+from .gaussian import arccos_J, bump_domain, exponent_form, rewrite_rectifiers
 from .registry import FACTOR_RULES, GROUP_RULES
 from .terms import Term
 from .transforms import clear_transform_cache, require_scalar_domain, require_vector_domain
@@ -105,9 +105,9 @@ def _term_expectation(term) -> sp.Expr:
 def _require_numeric_domain(t: Term, group: set) -> None:
     r"""The domain of an expectation left to quadrature: each exponential :math:`e^{s\theta}` of its
     integrand must have :math:`s` in the strip of :math:`\theta`'s transform, else the integral
-    diverges and no quadrature rule may return a number. Only decided when the other factors
-    cannot decay faster than a power (no exponential of a non-affine form): then the condition
-    is necessary as well as sufficient."""
+    diverges and no quadrature rule may return a number. Exponentials of quadratic forms are
+    decided by :func:`_require_exponent_domain`. Only decided when the other factors cannot decay
+    faster than a power: then the condition is necessary as well as sufficient."""
     others = t.opaque_of(group)
     for p in group:  # polynomial growth needs the matching moment (ReLU of a Cauchy parameter: none)
         if isinstance(p, RandomSymbol) and p.law.moment_exists(1) is not True:
@@ -115,14 +115,15 @@ def _require_numeric_domain(t: Term, group: set) -> None:
             if None not in degs and sum(degs) > 0 and p.law.moment_exists(sum(degs)) is False:
                 raise DivergentExpectation(
                     f"E[...] grows like |{p}|^{sum(degs)} and E[|{p}|^{sum(degs)}] does not exist for {p.law}")
+    if any(e.has(*group) for o in others for e in o.atoms(sp.exp, sp.cosh, sp.sinh)) or any(
+            pw.exp.has(*group) for o in others for pw in o.atoms(sp.Pow)):
+        _require_exponent_domain(t, group)  # e.g. e^{(b x + u)^2/8}: decided where the laws allow
+        return
     if not all(p.law.mgf_domain_known for p in group):
         return  # a density whose tails sympy cannot read: no strip to state
     u = sp.Dummy("u")
     if all(p.law.mgf_domain(u) is sp.true for p in group):
         return
-    if any(e.has(*group) for o in others for e in o.atoms(sp.exp, sp.cosh, sp.sinh)) or any(
-            pw.exp.has(*group) for o in others for pw in o.atoms(sp.Pow)):
-        return  # a factor that may decay like exp(-theta^2): the strip is not the domain
     alts = t.exponentials_of(group)
     if math.prod(len(a) for a in alts) > 256:
         return
@@ -135,6 +136,171 @@ def _require_numeric_domain(t: Term, group: set) -> None:
                 require_scalar_domain(p, total.scal.get(p, 0))
             else:
                 require_vector_domain(p, total.vec.get(p, 0))
+
+
+def _tail_kind(p) -> str:
+    r"""'bounded' (finite support), 'gaussian', 'heavy' (a transform with a finite strip: tails no lighter
+    than exponential, so :math:`e^{c\theta^2}`, c > 0, is not integrable) or 'unknown'."""
+    law = p.law
+    if law.is_bounded:
+        return "bounded"
+    if law.is_gaussian:
+        return "gaussian"
+    if law.mgf_domain_known and law.mgf_domain(sp.Dummy("s", real=True)) is not sp.true:
+        return "heavy"
+    return "unknown"
+
+
+def _strip_at_vertices(p, s, box: dict) -> sp.Boolean:
+    r""":math:`E[e^{s\theta}] < \infty` for every value of the bounded parameters in ``s``: the strip of
+    :math:`\theta` is an interval in Re s and s is affine in each of them, so its vertices decide."""
+    inside = [b for b in sorted(s.free_symbols & set(box), key=sp.default_sort_key)]
+    conds = []
+    for corner in itertools.product(*[box[b] for b in inside]):
+        sv = sp.expand(s.xreplace(dict(zip(inside, corner))))
+        conds.append(sp.true if sv == 0 else p.law.mgf_domain(sv))
+    return sp.And(*conds)
+
+
+def _surely_positive_quadratic(p) -> bool:
+    r"""True if the polynomial ``p`` of total degree <= 2 in real symbols, with rational coefficients, is
+    positive everywhere: :math:`p = (x, 1)^TM(x, 1)` with M positive semidefinite and no null vector of M
+    with a last component (else :math:`(x, 1)` in the null space would be a zero of p).
+
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> _surely_positive_quadratic(6*(x - y)**2 + 1), _surely_positive_quadratic(x**2 + y**2)
+    (True, False)
+    """
+    syms = sorted(p.free_symbols, key=sp.default_sort_key)
+    if not all(s.is_real for s in syms):
+        return False
+    if not syms:
+        return bool(p.is_positive)
+    try:
+        poly = sp.Poly(sp.expand(p), *syms)
+    except sp.PolynomialError:
+        return False
+    if poly.total_degree() > 2 or not all(c.is_Rational for c in poly.coeffs()):
+        return False
+    n = len(syms)
+    M = sp.zeros(n + 1, n + 1)
+    for mon, c in zip(poly.monoms(), poly.coeffs()):
+        at = [k for k in range(n) for _ in range(mon[k])] + [n] * (2 - sum(mon))
+        M[at[0], at[1]] += c / 2
+        M[at[1], at[0]] += c / 2
+    return bool(M.is_positive_semidefinite) and all(v[n] == 0 for v in M.nullspace())
+
+
+def _sign_everywhere(e) -> int:
+    """+1 (-1) if the rational function ``e`` is positive (negative) for every real value of its symbols
+    (numerator and denominator of degree <= 2 with rational coefficients), else 0 (not shown)."""
+    num, den = sp.fraction(sp.together(e))
+    signs = []
+    for q in (num, den):
+        if _surely_positive_quadratic(q):
+            signs.append(1)
+        elif _surely_positive_quadratic(-q):
+            signs.append(-1)
+        else:
+            return 0
+    return signs[0] * signs[1]
+
+
+def _exponent_condition(Q: sp.Matrix, lin: sp.Matrix, ps: list, kinds: dict) -> list | None:
+    r"""Conditions for :math:`E[\mathrm{poly}(\theta)\,e^{\theta^TQ\theta + l^T\theta}] < \infty` over
+    independent parameters ``ps``. The Gaussian ones G (with a quadratic term) integrate in closed form,
+    finite iff :math:`1 - 2Q_{GG}V` has positive eigenvalues (:func:`~nnsym.engine.gaussian.bump_domain`);
+    what is left for the heavy-tailed ones H is :math:`e^{\theta_H^TS\theta_H + l'^T\theta_H}`,
+
+    .. math:: S = Q_{HH} + 2Q_{HG}(V^{-1} - 2Q_{GG})^{-1}Q_{GH},\qquad
+              l' = l_H + 2Q_{HB}\theta_B + 2Q_{HG}(V^{-1} - 2Q_{GG})^{-1}(2Q_{GB}\theta_B + l_G + V^{-1}\mu_G),
+
+    finite iff S < 0, or S = 0 and :math:`l'` in the strip of the transform (for every value of the
+    bounded parameters B). A non-diagonal S must be negative definite, or 0 (conservative where it is
+    singular but not 0). None if undecided (too many parameters)."""
+    idx = {p: i for i, p in enumerate(ps)}
+    G = [p for p in ps if kinds[p] == "gaussian" and any(Q[idx[p], k] != 0 for k in range(len(ps)))]
+    H = [p for p in ps if kinds[p] == "heavy"]
+    B = [p for p in ps if kinds[p] == "bounded"]
+    if len(G) > 4 or len(H) > 4:
+        return None
+    gi, hi, bi = [idx[p] for p in G], [idx[p] for p in H], [idx[p] for p in B]
+    conds = []
+    if G:
+        V = sp.diag(*[p.law.variance for p in G])
+        conds.append(bump_domain(-Q.extract(gi, gi), V))
+    if not H:
+        return conds
+    QHH = Q.extract(hi, hi)
+    th_B = sp.Matrix(B) if B else sp.zeros(0, 1)
+    lin_H = lin.extract(hi, [0]) + (2 * Q.extract(hi, bi) * th_B if B else sp.zeros(len(H), 1))
+    if G:
+        Vinv = sp.diag(*[1 / p.law.variance for p in G])
+        Minv = (Vinv - 2 * Q.extract(gi, gi)).inv()
+        a = lin.extract(gi, [0]) + Vinv * sp.Matrix([p.law.mean for p in G])
+        if B:
+            a += 2 * Q.extract(gi, bi) * th_B
+        S = QHH + 2 * Q.extract(hi, gi) * Minv * Q.extract(gi, hi)
+        lin_H = lin_H + 2 * Q.extract(hi, gi) * Minv * a
+    else:
+        S = QHH
+    S = S.applyfunc(lambda e: sp.factor(sp.cancel(e)))
+    box = {p: p.law.support for p in B}
+    if any(len(lin_H[j].free_symbols & set(B)) > 4 for j in range(len(H))):
+        return None
+    strips = [_strip_at_vertices(p, sp.expand(lin_H[j]), box) for j, p in enumerate(H)]
+    if all(S[i, j] == 0 for i in range(len(H)) for j in range(len(H)) if i != j):
+        for j in range(len(H)):
+            sign = _sign_everywhere(S[j, j])
+            conds.append(sp.true if sign < 0 else sp.false if sign > 0 else
+                         sp.Or(S[j, j] < 0, sp.And(sp.Eq(S[j, j], 0), strips[j])))
+        return conds
+    negdef = sp.And(*[(-1) ** k * sp.factor(S.extract(list(range(k)), list(range(k))).det()) > 0
+                      for k in range(1, len(H) + 1)])
+    zero = sp.And(*[sp.Eq(S[i, j], 0) for i in range(len(H)) for j in range(i, len(H))])
+    conds.append(sp.Or(negdef, sp.And(zero, *strips)))
+    return conds
+
+
+def _require_exponent_domain(t: Term, group: set) -> None:
+    r"""The domain of :math:`E[e^{q(\theta)}F(\theta)]` left to quadrature, q quadratic (the real part of
+    the exponents of the integrand's exponentials) and F of power growth: a growing :math:`e^{cu^2}`
+    needs Gaussian (or bounded) u and then has a domain (:func:`_exponent_condition`); against a law
+    whose tails are exponential or heavier (Laplace, Cauchy, sech) it diverges. Recorded with
+    :func:`~nnsym.engine.domains.require`; left undecided (nothing recorded) when the exponents are not
+    quadratic, a factor's growth is unknown, or a law's tails are not known."""
+    ps = sorted(group, key=sp.default_sort_key)
+    if not all(isinstance(p, RandomSymbol) for p in ps):
+        return
+    form = exponent_form(sp.Mul(*t.opaque_of(group)), ps)
+    if form is None:
+        return
+    Q, l0 = form
+    kinds = {p: _tail_kind(p) for p in ps}
+    for j, p in enumerate(ps):  # a law of unknown tails: only a linear exponent with an entire transform
+        if kinds[p] == "unknown" and (any(Q[j, k] != 0 for k in range(len(ps)))
+                                      or not (p.law.mgf_domain_known and p.law.mgf_domain(sp.Dummy("s")) is sp.true)):
+            return
+    alts = t.exponentials_of(group)
+    if math.prod(len(a) for a in alts) > 256:
+        return
+    integrand = t.product_over(group)
+    found = set()
+    for choice in itertools.product(*alts) if alts else [()]:
+        total = Affine()
+        for _, ai in choice:
+            total = total + ai
+        lin = l0 + sp.Matrix([sp.re(sp.expand(total.scal.get(p, 0))) for p in ps])
+        conds = _exponent_condition(Q, lin, ps, kinds)
+        if conds is None:
+            return
+        found.update(conds)
+    for c in sorted(found, key=sp.default_sort_key):
+        if c is sp.false:
+            laws = ", ".join(f"{p} ~ {p.law}" for p in ps)
+            raise DivergentExpectation(
+                f"E[{integrand}] does not exist ({laws}): its exponent grows faster than the tails of the laws")
+        require(c, f"E[{integrand}]")
 
 
 # ----------------------------------------------------------------------------- final form

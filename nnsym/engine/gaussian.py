@@ -68,7 +68,7 @@ from .unevaluated import Expectation
 __all__ = ["GaussianExpectation", "Correlation", "GaussianIntegral", "gaussian_preactivations", "closed_form",
            "preactivation_moments", "factor_per_variable", "arccos_J", "rewrite_rectifiers", "pair_expectation",
            "exponential_tilt", "rectified_power", "gaussian_bump", "homogeneous_degree", "bump_domain",
-           "quadratic_exponent", "quadratic_tilt"]
+           "quadratic_exponent", "exponent_form", "quadratic_tilt"]
 
 
 class GaussianExpectation(Expectation):
@@ -423,8 +423,27 @@ def quadratic_exponent(g, zs) -> sp.Matrix | None:
     [1/8, 0],
     [  0, 0]])
     """
+    form = exponent_form(g, zs)
+    return None if form is None else form[0]
+
+
+def exponent_form(g, zs) -> tuple | None:
+    r"""``(Q, h)`` with :math:`|g(z)| \le \mathrm{poly}(z)\,e^{z^TQz + h^Tz + c}`: Q symmetric and h the
+    quadratic and linear parts of the real parts of the exponents of the exponential factors of ``g``
+    (:math:`|e^{a + ib}| = e^a`), when every other factor grows at most like a power (then the bound is
+    also the growth of g up to powers); None when that cannot be read off (see
+    :func:`quadratic_exponent`).
+
+    >>> u, v = sp.symbols("u v", real=True)
+    >>> exponent_form(sp.exp(u**2/8 - u*v + 3*v + sp.I*u) * sp.cos(v), [u, v])
+    (Matrix([
+    [ 1/8, -1/2],
+    [-1/2,    0]]), Matrix([
+    [0],
+    [3]]))
+    """
     m = len(zs)
-    Q = sp.zeros(m, m)
+    Q, h = sp.zeros(m, m), sp.zeros(m, 1)
 
     def phase(e):  # e^{a + ib} with a free of z: bounded
         if not isinstance(e, sp.exp) or not e.has(*zs):
@@ -450,11 +469,13 @@ def quadratic_exponent(g, zs) -> sp.Matrix | None:
                     i, j = [k for k in range(m) for _ in range(mon[k])]
                     Q[i, j] += c / 2
                     Q[j, i] += c / 2
+                elif sum(mon) == 1:
+                    h[mon.index(1)] += c
         else:
             bounded = f.replace(phase, lambda e: sp.cos(sp.Dummy()))
             if any(growth_degree(bounded, z) is None for z in zs if bounded.has(z)):
                 return None
-    return Q
+    return Q, h
 
 
 @gaussian_rule(lambda I: I.forms is not None, order=20)

@@ -41,8 +41,8 @@ from ..engine.unevaluated import Expectation
 from .bindings import check_values
 from .kernels import compile_kernel, numeric_expectation, ones_symbols, point_arrays
 
-__all__ = ["law_quadrature", "gaussian_numeric", "sign_moment", "gauss1_kinked", "gauss2_kinked", "PANEL_NODES",
-           "PANEL_NODES_CHECK"]
+__all__ = ["law_quadrature", "log_space_integrand", "gaussian_numeric", "sign_moment", "gauss1_kinked", "gauss2_kinked",
+           "PANEL_NODES", "PANEL_NODES_CHECK"]
 
 
 # ----------------------------------------------------------------------------- any law: tensor-product rules
@@ -84,11 +84,40 @@ def _quadrature_grid(params, D: int, n: int, values: Mapping):
     return arrays, wgrid.reshape(K)
 
 
+_MAX_EXPANDED_TERMS = 64
+
+
+def log_space_integrand(f, logw) -> sp.Expr:
+    r"""``f`` times the weight :math:`e^{\log w}` with the exponentials of each product merged into one:
+    :math:`\sum_k c_k\,e^{E_k + \log w}` (the products of sums with exponentials multiplied out when
+    that gives at most 64 terms). A quadrature rule then evaluates one combined exponent per term,
+    so :math:`e^{9c^2/2}` never meets :math:`e^{-4b^2x^2}` or a far node's weight as
+    :math:`\infty\cdot 0`.
+
+    >>> b, c, L = sp.symbols("b c L", real=True)
+    >>> log_space_integrand(sp.exp(-b**2) * sp.exp(3*b*c) * sp.sin(c), L)
+    exp(L - b**2 + 3*b*c)*sin(c)
+    """
+    sums = [a for a in sp.Mul.make_args(f) if (a.is_Add or (a.is_Pow and a.base.is_Add)) and a.has(sp.exp)]
+    size = math.prod(len(sp.Add.make_args(a.base if a.is_Pow else a)) ** (int(a.exp) if a.is_Pow and a.exp.is_Integer
+                                                                           and a.exp > 0 else 1) for a in sums)
+    if sums and size <= _MAX_EXPANDED_TERMS:
+        f = sp.expand(f, deep=False, power_exp=False, log=False)
+    terms = []
+    for term in sp.Add.make_args(f):
+        exps = [a for a in sp.Mul.make_args(term) if isinstance(a, sp.exp)]
+        rest = sp.Mul(*[a for a in sp.Mul.make_args(term) if not isinstance(a, sp.exp)])
+        terms.append(rest * sp.exp(sp.Add(*[e.args[0] for e in exps]) + logw))
+    return sp.Add(*terms)
+
+
 @numeric_expectation.register(Expectation)
 def law_quadrature(E: Expectation, points, Xf, values: Mapping, dsym=None) -> tuple[np.ndarray, float]:
     r""":math:`E_\theta[f]` at every point set by the tensor product of each law's Gauss rule,
-    :math:`\sum_{j} w_j f(\theta_j)` (Gauss-Hermite for a Normal, Gauss-Legendre for a Uniform, ...);
-    returns values and an error estimate (the difference between two rule sizes, times 10 at a kink)."""
+    :math:`\sum_{j} w_j f(\theta_j)` (Gauss-Hermite for a Normal, Gauss-Legendre for a Uniform, ...),
+    each term evaluated in log space as :math:`c(\theta_j)\,e^{E(\theta_j) + \log w_j}`
+    (:func:`log_space_integrand`); returns values and an error estimate (the difference between two
+    rule sizes, times 10 at a kink of the integrand; a law's own kinks are split by its rule)."""
     params = list(E.params)
     D = Xf.shape[-1]
     ndim = sum(D if isinstance(p, RandomVector) else 1 for p in params)  # joint laws size their own rule
@@ -97,28 +126,32 @@ def law_quadrature(E: Expectation, points, Xf, values: Mapping, dsym=None) -> tu
     ones = [s for s in others if isinstance(s, VectorSymbol) and s.name == "1_d"]
     hyper = [s for s in others if s not in ones]
     hv = check_values(hyper, values, "numeric expectation")
-    args = params + list(points) + ones + hyper + ([dsym] if dsym is not None else [])
-    fn = compile_kernel(args, f)
+    logw = sp.Dummy("logw", real=True)
+    args = params + list(points) + ones + hyper + ([dsym] if dsym is not None else []) + [logw]
+    fn = compile_kernel(args, log_space_integrand(f, logw))
     pts = point_arrays(points, Xf)
     law_values = {**{k: v for k, v in values.items()}, **({dsym.name: D} if dsym is not None else {})}
 
     def run(n):
         arrays, w = _quadrature_grid(params, D, n, law_values)
+        with np.errstate(divide="ignore"):
+            lw = np.log(np.abs(w))[:, None]  # a weight 0 (a density 0 at a node): log w = -oo, term 0
+        sign = np.sign(w)
         out = np.zeros(Xf.shape[0], dtype=complex)
         K = w.size
         chunk = max(1, int(2e7 // max(K, 1)))
         for s in range(0, Xf.shape[0], chunk):
             sl = slice(s, s + chunk)
-            vals = fn(*[arrays[p] for p in params], *[a[sl] for a in pts], *[np.ones(D)] * len(ones),
-                      *[hv[h] for h in hyper], *([D] if dsym is not None else []))
+            with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+                vals = fn(*[arrays[p] for p in params], *[a[sl] for a in pts], *[np.ones(D)] * len(ones),
+                          *[hv[h] for h in hyper], *([D] if dsym is not None else []), lw)
             vals = np.broadcast_to(vals, (K, min(chunk, Xf.shape[0] - s)))
             # far-tail nodes whose weight underflowed (a density ~ 0 there) contribute 0, even where
-            # the integrand alone overflows (e^{s w} against sech w: the product decays; the domain
-            # of the transform has been checked before)
-            negligible = (w < 1e-250)[:, None] & ~np.isfinite(vals)
+            # a factor that is not an exponential overflows (the domain has been checked before)
+            negligible = (np.abs(w) < 1e-250)[:, None] & ~np.isfinite(vals)
             if np.any(negligible):
                 vals = np.where(negligible, 0.0, vals)
-            out[sl] = w @ vals
+            out[sl] = sign @ vals
         return out
 
     n = _nodes_per_dim(ndim)
