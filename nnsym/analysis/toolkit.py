@@ -153,29 +153,78 @@ def laurent_coefficients(expr, N) -> dict | None:
     r"""``expr`` as a Laurent polynomial in :math:`N`: ``{p: c_p}`` with
     ``expr`` :math:`= \sum_p c_p N^p` and the :math:`c_p` free of :math:`N` (not simplified; a
     :math:`c_p` may be identically 0). None when ``expr`` is not such a polynomial (e.g. :math:`N`
-    inside an exponential).
+    inside an exponential, under a root, or in a denominator :math:`1/(N+1)`).
+
+    Read off the expression tree without expanding it: a sum merges the powers of its terms, a
+    product convolves those of its factors, an integer power of a sum is repeated products (a
+    negative one only of a monomial in :math:`N`); the :math:`N`-free parts stay as they are (no
+    expansion of the large closed forms of a 6-point function).
 
     >>> N, s = sp.Symbol("N", positive=True), sp.Symbol("s", positive=True)
     >>> laurent_coefficients(s**4 * (1 - 1/N) / 8, N)
     {0: s**4/8, -1: -s**4/8}
+    >>> laurent_coefficients(sp.exp(-1/N), N) is None, laurent_coefficients(1 / (N + 1), N) is None
+    (True, True)
     """
-    expr = sp.expand(sp.sympify(expr))
+    expr = sp.sympify(expr)
+    powers = _laurent_terms(expr, N)
+    if powers is None:
+        return None
+    return {p: sp.Add(*terms) for p, terms in powers.items()}
+
+
+def _laurent_terms(expr: sp.Expr, N) -> dict | None:
+    r"""``{p: [terms]}`` with ``expr`` :math:`= \sum_p N^p\sum` ``terms``, or None (not Laurent in ``N``)."""
     if N not in expr.free_symbols:
-        return {0: expr}
-    powers: dict = {}
-    for term in sp.Add.make_args(expr):
-        c, rest = term.as_independent(N, as_Add=False)
-        p = sp.degree(rest, N) if rest.is_polynomial(N) else None
-        if p is None:
-            rest_inv = rest.subs(N, 1 / N)
-            if not rest_inv.is_polynomial(N):
+        return {0: [expr]}
+    if expr == N:
+        return {1: [sp.S.One]}
+    if expr.is_Add:
+        out: dict = {}
+        for term in expr.args:
+            part = _laurent_terms(term, N)
+            if part is None:
                 return None
-            p = -sp.degree(rest_inv, N)
-        rest = sp.expand(rest / N**p)
-        if N in rest.free_symbols:
+            for p, terms in part.items():
+                out.setdefault(p, []).extend(terms)
+        return out
+    if expr.is_Mul:
+        c, rest = expr.as_independent(N, as_Add=False)
+        out = {0: [c]}
+        for factor in sp.Mul.make_args(rest):
+            part = _laurent_terms(factor, N)
+            if part is None:
+                return None
+            out = _laurent_product(out, part)
+        return out
+    if expr.is_Pow:
+        base, e = expr.args
+        if not e.is_Integer:  # a root of N, or N in the exponent
             return None
-        powers[int(p)] = powers.get(int(p), 0) + c * rest
-    return powers
+        part = _laurent_terms(base, N)
+        if part is None:
+            return None
+        k = int(e)
+        if k >= 0:
+            out = {0: [sp.S.One]}
+            for _ in range(k):
+                out = _laurent_product(out, part)
+            return out
+        if len(part) != 1:  # 1/(N + 1): not a Laurent polynomial
+            return None
+        (p, terms), = part.items()
+        return {p * k: [sp.Add(*terms) ** k]}
+    return None  # N inside a function, an expectation, a piecewise...
+
+
+def _laurent_product(a: dict, b: dict) -> dict:
+    r"""The powers of a product from those of its two factors."""
+    out: dict = {}
+    for p, ta in a.items():
+        A = sp.Add(*ta)
+        for q, tb in b.items():
+            out.setdefault(p + q, []).append(A * sp.Add(*tb))
+    return out
 
 
 @dataclass
