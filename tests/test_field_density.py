@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 import sympy as sp
 from scipy import integrate, special, stats
+from user_laws import TwoPointLaw
 
 import nnsym as ns
 from nnsym.analysis.field_density import (
@@ -34,7 +35,6 @@ from nnsym.analysis.field_density import (
     single_neuron_characteristic_function,
 )
 from nnsym.analysis.toolkit import evaluate_with_error
-from nnsym.core.laws import Law, check_positive
 from nnsym.core.random import random_parameter
 from nnsym.errors import DivergentExpectation, NNSymError
 
@@ -115,33 +115,6 @@ def test_cos_net_single_neuron_cf_at_two_points_is_a_bessel_integral(cos_net):
         assert abs(v - exact) <= e + 1e-12 and e < 1e-9
 
 
-class TwoPointLaw(Law):
-    r"""a = +w or -w with probability 1/2: :math:`\varphi_a(u) = \cos(wu)` (the protocol's own example)."""
-
-    name = "TwoPoint"
-    is_even = True
-
-    def __init__(self, w):
-        super().__init__(w)
-        check_positive(self.params[0], "TwoPoint w")
-
-    def mgf(self, s):
-        return sp.cosh(self.params[0] * s)
-
-    def characteristic_function(self, t):
-        return sp.cos(self.params[0] * t)
-
-    @property
-    def support(self):
-        return (-self.params[0], self.params[0])
-
-    def frozen(self, values, xp=None):
-        (w,) = self.numeric_params(values)
-        return lambda rng, size: w * (2.0 * (rng.uniform(0.0, 1.0, size) < 0.5) - 1.0)
-
-    def quadrature(self, n, values):
-        (w,) = self.numeric_params(values)
-        return np.array([-w, w]), np.array([0.5, 0.5])
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ import types
 import numpy as np
 import pytest
 import sympy as sp
+from user_laws import TwoPointLaw
 
 import nnsym as ns
-from nnsym.core.laws import Law, check_positive
 from nnsym.core.random import RandomSymbol
 from nnsym.errors import DivergentExpectation
 
@@ -172,33 +172,6 @@ def test_density_variable_is_public():
 
 
 # ----------------------------------------------------------------------------- a new law, as in the docstring
-class TwoPointLaw(Law):
-    """theta = +w or -w with probability 1/2 each (the law of the Subclassing section)."""
-
-    name = "TwoPoint"
-    is_even = True
-
-    def __init__(self, w):
-        super().__init__(w)
-        check_positive(self.params[0], "TwoPoint w")
-
-    def mgf(self, s):
-        return sp.cosh(self.params[0] * s)
-
-    def characteristic_function(self, t):
-        return sp.cos(self.params[0] * t)
-
-    @property
-    def support(self):
-        return (-self.params[0], self.params[0])
-
-    def frozen(self, values, xp=None):
-        (w,) = self.numeric_params(values)
-        return lambda rng, size: w * (2.0 * (rng.uniform(0.0, 1.0, size) < 0.5) - 1.0)
-
-    def quadrature(self, n, values):
-        (w,) = self.numeric_params(values)
-        return np.array([-w, w]), np.array([0.5, 0.5])
 
 
 def test_a_new_law_in_a_network():
