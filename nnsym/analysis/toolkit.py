@@ -100,7 +100,8 @@ def _expression_of(obj, points, dim):
     return sp.sympify(obj), tuple(points), sp.sympify(dim)
 
 
-def evaluate_with_error(obj: Any, X, values: Mapping | None = None, points=None, dim=None) -> NumericValue:
+def evaluate_with_error(obj: Any, X, values: Mapping | None = None, points=None, dim=None,
+                        quadratures: dict | None = None) -> NumericValue:
     r"""Evaluate a correlator (or an expression in ``points``) at the point sets ``X`` of shape
     ``(..., n, d)``, with an error bound.
 
@@ -122,28 +123,29 @@ def evaluate_with_error(obj: Any, X, values: Mapping | None = None, points=None,
     expr, points, dim = _expression_of(obj, points, dim)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", NumericWarning)
-        out = evaluate(expr, points, dim, X, dict(values or {}), {})
+        out = evaluate(expr, points, dim, X, dict(values or {}), {}, quadratures)
     stated = [w.message for w in caught if isinstance(w.message, NumericWarning)]
     error = float(sum(w.error for w in stated if w.error is not None))
     return NumericValue(np.asarray(out), error, bool(stated))
 
 
-def correlator_with_error(G: Any, X: np.ndarray, bindings: Mapping) -> tuple:
+def correlator_with_error(G: Any, X: np.ndarray, bindings: Mapping, quadratures: dict | None = None) -> tuple:
     r"""Values of the correlator ``G`` at the point sets ``X`` and a bound on their error:
     ``(value, error, is_numeric)``. A part left to quadrature,
     :math:`G = \sum_j c_j E_j + \dots`, has the stated quadrature error :math:`\epsilon` of
-    :func:`~nnsym.analysis.toolkit.evaluate_with_error` scaled by :math:`\sum_j\max|c_j|`."""
+    :func:`~nnsym.analysis.toolkit.evaluate_with_error` scaled by :math:`\sum_j\max|c_j|`. ``quadratures``: a
+    dict shared by calls at the same point sets, so that each expectation is integrated once."""
     atoms = sorted(G.expr.atoms(Expectation), key=sp.default_sort_key)
     if not atoms:
         v = np.broadcast_to(np.asarray(G.evaluate_bound(X, bindings), float), X.shape[:-2])
         return v, np.zeros(v.shape), False
-    v, eps, _ = evaluate_with_error(G, X, bindings)
+    v, eps, _ = evaluate_with_error(G, X, bindings, quadratures=quadratures)
     dummies = [sp.Dummy(f"E{j}") for j in range(len(atoms))]
     body = G.expr.xreplace(dict(zip(atoms, dummies)))
     scale = 0.0
     for u in dummies:
         c = sp.diff(body, u).xreplace(dict(zip(dummies, atoms)))
-        cv, ce, _ = evaluate_with_error(c, X, bindings, points=G.points, dim=G.dim)
+        cv, ce, _ = evaluate_with_error(c, X, bindings, points=G.points, dim=G.dim, quadratures=quadratures)
         scale += float(np.max(np.abs(cv) + ce, initial=0.0))
     v = np.broadcast_to(np.asarray(v, float), X.shape[:-2])
     return v, np.full(v.shape, scale * eps + 8 * np.finfo(float).eps * float(np.max(np.abs(v), initial=0.0))), True
@@ -285,11 +287,11 @@ class WidthSeries:
         return WidthSeries({0: np.zeros(size)}, {0: np.zeros(size)}, False)
 
 
-def width_series(G: Any, X: np.ndarray, bindings: Mapping, N) -> WidthSeries:
+def width_series(G: Any, X: np.ndarray, bindings: Mapping, N, quadratures: dict | None = None) -> WidthSeries:
     r"""The correlator ``G`` at the point sets ``X`` for every width: its expression as a Laurent
     polynomial in the width symbol ``N`` (:func:`laurent_coefficients`), each coefficient evaluated
-    once, with its error (:func:`correlator_with_error`). Raises ``ValueError`` if ``G`` is not a
-    Laurent polynomial in ``N``.
+    once, with its error (:func:`correlator_with_error`; ``quadratures`` as there). Raises ``ValueError``
+    if ``G`` is not a Laurent polynomial in ``N``.
 
     >>> import nnsym as ns
     >>> net = ns.zoo.cos_net(1)
@@ -305,7 +307,7 @@ def width_series(G: Any, X: np.ndarray, bindings: Mapping, N) -> WidthSeries:
     coefficients, errors, numeric = {}, {}, False
     for p, c in powers.items():
         part = type(G)(c, G.points, G.dim)
-        v, e, is_num = correlator_with_error(part, X, bindings)
+        v, e, is_num = correlator_with_error(part, X, bindings, quadratures)
         coefficients[p], errors[p] = np.array(v, float), np.array(e, float)
         numeric = numeric or is_num
     return WidthSeries(coefficients, errors, numeric)

@@ -223,11 +223,13 @@ def _check_domain(domain, points, ones, hyper, dsym, Xf, hv, D, cache) -> None:
             f"e.g. point set {int(bad[0])}: it needs {domain} (the domain of a moment generating function)")
 
 
-def evaluate(expr, points, dim, X, values: Mapping, cache: dict) -> np.ndarray:
+def evaluate(expr, points, dim, X, values: Mapping, cache: dict, quadratures: dict | None = None) -> np.ndarray:
     """Evaluate ``expr`` (in ``points``) at every point set of ``X`` (shape (..., n, d)).
 
     ``values``: a :class:`~nnsym.numeric.bindings.Bindings` (checked once by the caller, used as
-    is) or a plain mapping ``name -> number`` (checked here)."""
+    is) or a plain mapping ``name -> number`` (checked here). ``cache`` holds the compiled kernels of
+    this one ``expr``; ``quadratures`` (optional, may be shared by many expressions) the quadrature of
+    each unevaluated expectation at these point sets and values, done once."""
     n = len(points)
     X = as_points(X)
     if not isinstance(values, Bindings):
@@ -272,8 +274,15 @@ def evaluate(expr, points, dim, X, values: Mapping, cache: dict) -> np.ndarray:
     fn, dums = cache[key]
 
     evals = []
+    at = (Xf.shape, Xf.tobytes(), tuple(sorted((k, float(v)) for k, v in values.items())), dsym) if quadratures \
+        is not None else None
     for E in expectations:
-        val, err = numeric_expectation(E, points, Xf, values, dsym)
+        if quadratures is None:
+            val, err = numeric_expectation(E, points, Xf, values, dsym)
+        else:
+            if (E, at) not in quadratures:
+                quadratures[(E, at)] = numeric_expectation(E, points, Xf, values, dsym)
+            val, err = quadratures[(E, at)]
         warnings.warn(NumericWarning(f"evaluated {E.func.__name__} over {', '.join(map(str, E.params))} by "
                                      f"quadrature (estimated abs. error {err:.1e})", error=err), stacklevel=3)
         evals.append(val)

@@ -26,6 +26,7 @@ A new kind of unevaluated expectation gets its rule with
 """
 from __future__ import annotations
 
+import itertools
 import math
 from functools import lru_cache
 from typing import Mapping
@@ -195,7 +196,9 @@ def sign_moment(R: np.ndarray, n: int = 20) -> float:
         return 0.0
     if m == 2:
         return 2 / math.pi * math.asin(max(-1.0, min(1.0, float(R[0, 1]))))
-    x, w = np.polynomial.legendre.leggauss(n)
+    x, w = _leg(n)
+    if m == 4:
+        return _sign_moment4(np.asarray(R, float), x, w)
     off = R - np.diag(np.diag(R))
     total = 0.0
     for i in range(m):
@@ -216,6 +219,35 @@ def sign_moment(R: np.ndarray, n: int = 20) -> float:
                 dn = np.sqrt(np.clip(np.diag(cond), 1e-300, None))
                 acc += wi * sign_moment(np.clip(cond / np.outer(dn, dn), -1.0, 1.0), n)
             total += 2 / math.pi * top / 2 * acc
+    return total
+
+
+def _sign_moment4(R: np.ndarray, x: np.ndarray, w: np.ndarray) -> float:
+    r""":func:`sign_moment` for :math:`m = 4`, the same rule with the nodes of each pair at once: given
+    :math:`y_i = y_j = 0` the other two coordinates :math:`a, b` have the correlation
+    :math:`\rho = c_{ab}/\sqrt{c_{aa}c_{bb}}`, :math:`c = R_\lambda[\{a,b\}] - C\,\Sigma^{-1}C^T` with
+    :math:`\Sigma^{-1} = \frac{1}{1-\lambda^2r^2}\begin{pmatrix}1 & -\lambda r\\ -\lambda r & 1\end{pmatrix}`, and
+    :math:`S_2 = \frac{2}{\pi}\arcsin\rho`."""
+    total = 0.0
+    for i, j in itertools.combinations(range(4), 2):
+        r = float(R[i, j])
+        if r == 0:
+            continue
+        a, b = [k for k in range(4) if k not in (i, j)]
+        top = math.asin(max(-1.0, min(1.0, r)))
+        lam = np.minimum(1.0, np.sin(top * (x + 1) / 2) / r)
+        lr = lam * r
+        det = 1.0 - lr * lr
+
+        def quad_form(u, v):  # C_u Sigma^-1 C_v^T with C_u = lam (R_ui, R_uj)
+            ui, uj, vi, vj = lam * R[u, i], lam * R[u, j], lam * R[v, i], lam * R[v, j]
+            return (ui * vi + uj * vj - lr * (ui * vj + uj * vi)) / det
+
+        caa = np.clip(1.0 - quad_form(a, a), 1e-300, None)
+        cbb = np.clip(1.0 - quad_form(b, b), 1e-300, None)
+        cab = lam * R[a, b] - quad_form(a, b)
+        rho = np.clip(cab / np.sqrt(caa * cbb), -1.0, 1.0)
+        total += 2 / math.pi * top / 2 * float(w @ (2 / math.pi * np.arcsin(rho)))
     return total
 
 
