@@ -10,7 +10,7 @@ process keeps the ratio meaningful on a noisy machine.
 
 Cases are things that were right before and must not become slower (issue 8 asks
 for at most 10%): derivations of zoo correlators, the erf kernel, compiled kernels
-on many point sets, and the neuron Monte Carlo estimator.
+on many point sets, the erf-net's six-point quadrature, and the neuron Monte Carlo estimator.
 
 Usage::
 
@@ -78,6 +78,13 @@ def cases(quick: bool):
         b, c = ns.Uniform("b", -1, 1), ns.Uniform("c", -sp.pi, sp.pi)
         ns.Network(sp.cos(b * x + c) * b**2, ns.Normal("a", 0, 1), 5, x).correlator(4, connected=True)
 
+    X6 = np.array([[[-1.0], [-1.0], [-1.0], [-0.6], [-0.6], [-0.6]], [[-1.0], [-0.6], [-0.2], [0.2], [0.6], [1.0]]])
+
+    def erf_six(ns):  # quadrature: 6-dimensional orthant moments of the erf pre-activations
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ns.zoo.erf_net(1).correlator(6).evaluate(X6, sigma_W=1.0, sigma_b=1.0, N=10)
+
     def mc(ns):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -91,6 +98,7 @@ def cases(quick: bool):
         ("derive uniform b^2 cos(bx + c) G_c^(4)", uniform_phase),
         ("evaluate cos-net G_c^(4) kernel", kernel),
         ("evaluate erf-net G^(2) kernel", erf_kernel),
+        ("evaluate erf-net G^(6) at 2 six-tuples (quadrature)", erf_six),
         ("monte_carlo cos-net G_c^(4), 2e5 neurons", mc),
     ]
     if not quick:
