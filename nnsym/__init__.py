@@ -10,7 +10,7 @@ in N), prints them as LaTeX and evaluates them as numpy kernels.
 >>> G2.expr
 sigma_a**2*exp(-sigma_b**2*Dot(x_1 - x_2, x_1 - x_2)/4)/2
 """
-from . import errors
+from . import errors, testing
 from .analysis.axioms import AxiomVerdict, OSReport, os_axioms
 from .analysis.couplings import (
     CONVENTIONS as coupling_conventions,
@@ -116,6 +116,7 @@ __all__ = [
     "NNSymWarning",
     "NoClosedForm",
     "errors",
+    "testing",
     "Dot",
     "dot",
     "Component",

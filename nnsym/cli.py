@@ -27,6 +27,8 @@ DEFAULT_VALUES: dict[str, float] = {
     "sigma_b": 0.7,
     "sigma_c": 0.3,
     "sigma_W": 1.0,
+    "m": 1.0,
+    "Lambda": 4.0,
     "N": 10,
 }
 DEFAULT_SAMPLES = 200_000
@@ -44,16 +46,31 @@ def _zoo_module():
     return importlib.import_module("nnsym.model.zoo")
 
 
+def _takes_dimension(obj: Any) -> bool:
+    """Whether a builder takes the input dimension ``d`` (``cos_net(d)``) rather than fixing it (``cauchy_net()``)."""
+    try:
+        inspect.signature(obj).bind(2)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
 def _is_builder(obj: Any) -> bool:
-    """A zoo network builder: a callable taking the input dimension ``d``."""
+    """A zoo network builder: a callable taking the input dimension ``d``, or none for a fixed dimension."""
     if not callable(obj) or isinstance(obj, type):
         return False
     try:
         sig = inspect.signature(obj)
-        sig.bind(2)
     except (TypeError, ValueError):
         return False
     ret = sig.return_annotation
+    if not _takes_dimension(obj):
+        try:
+            sig.bind()
+        except TypeError:
+            return False
+        if ret is inspect.Signature.empty:  # a fixed-dimension builder says it returns a Network
+            return False
     if ret is not inspect.Signature.empty:
         return "Network" in (ret if isinstance(ret, str) else getattr(ret, "__name__", str(ret)))
     return True
@@ -189,7 +206,7 @@ def _validate(args, net, corr, d, values, out) -> int:
     if args.neuron:
         print("\nnote: validation covers field correlators G^(n); use without --neuron to validate", file=out)
         return 0
-    dim = d if isinstance(d, int) else SYMBOLIC_D_NUMERIC
+    dim = int(d) if getattr(d, "is_Integer", False) or isinstance(d, int) else SYMBOLIC_D_NUMERIC
     X = np.random.default_rng(args.seed).uniform(-1.0, 1.0, size=(N_POINT_SETS, args.points, dim))
     used = {k: v for k, v in values.items()}
     print("", file=out)
@@ -229,8 +246,15 @@ def _derive(args, out, err) -> int:
     except LookupError as exc:
         print(f"nnsym: error: {exc.args[0]}", file=err)
         return 2
-    d = args.d if args.d is not None else sp.Symbol("d", positive=True, integer=True)
-    net = builder(d)
+    if _takes_dimension(builder):
+        d = args.d if args.d is not None else sp.Symbol("d", positive=True, integer=True)
+        net = builder(d)
+    else:
+        net = builder()
+        d = net.dim
+        if args.d is not None and sp.sympify(args.d) != d:
+            print(f"nnsym: error: {args.name} is defined in d = {d} only, got --d {args.d}", file=err)
+            return 2
     # defaults only for the network's own hyper-parameters; a --value NAME it does not have is refused
     known = {h.name for h in net.hyperparameters}
     values = {k: v for k, v in DEFAULT_VALUES.items() if k in known}

@@ -58,7 +58,23 @@ def test_nonpositive_points_is_a_clear_error(capsys, points):
 def test_list_shows_zoo_networks(capsys):
     assert cli.main(["list"]) == 0
     names = capsys.readouterr().out.split()
-    assert "cos-net" in names and "gauss-net" in names
+    assert names == ["cauchy-net", "cos-net", "erf-net", "free-scalar", "gauss-net", "relu-net"]  # no helpers
+
+
+@pytest.mark.parametrize("name, extra", [("free-scalar", ["--d", "2"]), ("cauchy-net", []), ("relu-net", ["--d", "1"]),
+                                         ("erf-net", ["--d", "1"])])
+def test_every_zoo_network_validates_with_its_default_values(capsys, name, extra):
+    """The defaults cover every hyper-parameter (free-scalar's m and Lambda, erf-net's sigma_W); the
+    fixed-dimension cauchy-net is built without a d."""
+    code = cli.main(["derive", name, "--points", "2", "--samples", "40000", *extra])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "verdict: PASS" in out
+
+
+def test_fixed_dimension_network_refuses_another_d(capsys):
+    assert cli.main(["derive", "cauchy-net", "--points", "2", "--d", "2", "--no-validate"]) == 2
+    assert "cauchy-net is defined in d = 1 only, got --d 2" in capsys.readouterr().err
 
 
 def test_bad_value_option_is_rejected(capsys):

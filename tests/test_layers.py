@@ -1,4 +1,4 @@
-"""The layers of nnsym, checked: errors < core < engine < numeric < model < sampling < analysis < cli.
+"""The layers of nnsym, checked: errors < core < engine < numeric < model < sampling < analysis < testing < cli.
 
 * ``lint-imports`` (import-linter, contracts in ``setup.cfg``) passes on the package: no module
   imports from a layer above its own (imports inside functions count), and no two modules of one

@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import sympy as sp
 from scipy.stats import norm
 
+from ..model.correlator import Correlator
 from ..model.network import Network
 from ..numeric.kernels import as_points
 from .montecarlo import MonteCarloEstimate, monte_carlo_bound
@@ -79,11 +81,15 @@ def validate(
     seed: int | None = 0,
     method: str = "auto",
     alpha: float = 1e-3,
+    expected=None,
     **kwargs,
 ) -> ValidationReport:
     r"""Compare the exact correlator of ``net`` with Monte Carlo at every point set of ``X``.
 
-    Extra keyword arguments go to :func:`~nnsym.monte_carlo` (``batches``,
+    ``expected``: instead of nnsym's correlator, a formula of one's own to check against the
+    sampled networks: a sympy expression in the point symbols of ``net.correlator(n)``
+    (``x_1, ..., x_n``; vectors in ``d > 1``) and the hyper-parameters, or a
+    :class:`~nnsym.Correlator`. Extra keyword arguments go to :func:`~nnsym.monte_carlo` (``batches``,
     ``chunk_size``, ``client``, ``progress``) or are hyper-parameter values.
 
     >>> import numpy as np, nnsym as ns
@@ -100,9 +106,12 @@ def validate(
     mc_opts = {k: kwargs.pop(k) for k in _MONTE_CARLO_OPTIONS if k in kwargs}
     # the values are checked here (validate's own message for a misspelt option), and passed to the
     # Monte Carlo as Bindings; the correlator's public evaluate() takes them as plain numbers
-    values = net.bind(kwargs, "validate", ("connected", "samples", "seed", "method", "alpha") + _MONTE_CARLO_OPTIONS)
+    values = net.bind(kwargs, "validate",
+                      ("connected", "samples", "seed", "method", "alpha", "expected") + _MONTE_CARLO_OPTIONS)
     X = as_points(X)
     corr = net.correlator(n, connected=connected)
+    if expected is not None:
+        corr = _expected_correlator(expected, corr)
     exact = np.asarray(corr.evaluate(X, **values)).reshape(-1)
     est = monte_carlo_bound(net, n, X, values, connected=connected, samples=samples, seed=seed, method=method,
                             **mc_opts)
@@ -113,6 +122,22 @@ def validate(
     m = z.size
     threshold = float(norm.isf(alpha / (2 * m)))
     name = f"G^({n})_c" if connected else f"G^({n})"
-    title = f"validate {name}: exact vs Monte Carlo"
+    title = f"validate {name}: {'expected formula' if expected is not None else 'exact'} vs Monte Carlo"
     passed = bool(np.all(np.abs(z) < threshold))
     return ValidationReport(title, X.reshape(m, n, -1), exact, est, z, threshold, alpha, passed)
+
+
+def _expected_correlator(expected, corr: Correlator) -> Correlator:
+    r"""A user's formula as a :class:`~nnsym.Correlator` in the points of ``corr``; refused (``ValueError``)
+    when it uses a symbol that is neither one of those points nor a hyper-parameter of the network."""
+    expr = expected.expr if isinstance(expected, Correlator) else sp.sympify(expected)
+    allowed = set(corr.points) | set(corr.expr.free_symbols) | set(corr.network.hyperparameters if corr.network
+                                                                       is not None else ())
+    allowed_names = {s.name for s in allowed} | ({corr.dim.name} if corr.dim.is_Symbol else set())
+    unknown = sorted(s.name for s in expr.free_symbols if s.name not in allowed_names)
+    if unknown:
+        raise ValueError(f"validate: the expected formula uses {', '.join(unknown)}, which is neither a point "
+                         f"({', '.join(str(p) for p in corr.points)}) nor a hyper-parameter of the network")
+    names = {s.name: s for s in allowed}
+    expr = expr.xreplace({s: names[s.name] for s in expr.free_symbols if s.name in names})
+    return Correlator(expr, corr.points, corr.dim, name=corr.name, network=corr.network, connected=corr.connected)
