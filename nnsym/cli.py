@@ -1,10 +1,12 @@
-"""Command-line interface: ``nnsym derive NAME --points n [--connected]``.
+"""Command-line interface: ``nnsym derive``, ``nnsym validate``, ``nnsym list``.
 
-Derives a correlator of a network from :mod:`nnsym.zoo`, prints it (as a
-sympy expression and as LaTeX) with the derivation time and, unless
-``--no-validate`` is given, validates it with :func:`nnsym.validate`: the exact
-correlator against Monte Carlo of networks sampled from the same definition,
-with z-scores and one Bonferroni verdict for all point sets.
+``nnsym derive NAME|FILE.py:OBJECT --points n [--connected]`` derives a correlator of a network from
+:mod:`nnsym.zoo` or of a user's own (a ``Network`` in a Python file), prints it (as a sympy expression
+and as LaTeX) with the derivation time and, unless ``--no-validate`` is given, validates it with
+:func:`nnsym.validate`: the exact correlator against Monte Carlo of networks sampled from the same
+definition, with z-scores and one Bonferroni verdict for all point sets.
+``nnsym validate NAME|FILE.py:OBJECT --points n [--expected FILE.py:EXPR]`` runs only the check, of
+nnsym's correlator or of a user's closed form, with exit code 1 when it fails: a CI gate.
 
 >>> main(["derive", "cos-net", "--points", "2", "--d", "1", "--no-validate", "--no-pretty"])  # doctest: +ELLIPSIS
 cos-net: full correlator G^(2), d = 1
@@ -98,6 +100,57 @@ def _lookup_builder(name: str) -> Callable:
     return builder
 
 
+def _load_file_object(spec: str):
+    """``FILE.py:NAME`` -> the object NAME defined in the Python file FILE.py (run as a module)."""
+    import importlib.util
+    from pathlib import Path
+
+    path, _, attr = spec.rpartition(":")
+    file = Path(path)
+    if not file.is_file():
+        raise LookupError(f"no such file {path!r} (in {spec!r}; the form is FILE.py:NAME)")
+    module_spec = importlib.util.spec_from_file_location(f"nnsym_user_{file.stem}", file)
+    if module_spec is None or module_spec.loader is None:
+        raise LookupError(f"cannot load {path!r} as Python")
+    module = importlib.util.module_from_spec(module_spec)
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as exc:  # noqa: BLE001 -- any error in the user's file is reported as one line
+        raise LookupError(f"running {path!r} failed: {type(exc).__name__}: {exc}") from exc
+    if not hasattr(module, attr):
+        names = sorted(k for k in vars(module) if not k.startswith("_"))
+        raise LookupError(f"{path!r} defines no {attr!r}; it defines: {', '.join(names) or '(nothing)'}")
+    return getattr(module, attr)
+
+
+def _load_network(spec: str, d):
+    """A zoo name (``cos-net``) or ``FILE.py:OBJECT`` (a Network, or a function returning one, taking the
+    dimension d or nothing) -> (network, dimension). ``d``: the --d option (None: symbolic if possible)."""
+    import sympy as sp
+
+    from .model.network import Network
+
+    general = sp.Symbol("d", positive=True, integer=True)  # a general dimension when --d is not given
+    if ":" in spec and spec.rpartition(":")[0].endswith(".py"):
+        obj = _load_file_object(spec)
+        if not isinstance(obj, Network):
+            if not callable(obj):
+                raise LookupError(f"{spec!r} is a {type(obj).__name__}, not an nnsym.Network or a function "
+                                  "returning one")
+            obj = obj(general if d is None else d) if _takes_dimension(obj) else obj()
+            if not isinstance(obj, Network):
+                raise LookupError(f"{spec!r} returned a {type(obj).__name__}, not an nnsym.Network")
+        net = obj
+    else:
+        builder = _lookup_builder(spec)
+        if _takes_dimension(builder):
+            return builder(general if d is None else d), (general if d is None else d)
+        net = builder()
+    if d is not None and net.dim.is_Integer and int(net.dim) != d:
+        raise LookupError(f"{spec} is defined in d = {net.dim} only, got --d {d}")
+    return net, (net.dim if net.dim.is_Integer or d is None else d)
+
+
 # --------------------------------------------------------------------------
 # argument parsing
 # --------------------------------------------------------------------------
@@ -135,6 +188,16 @@ def _seed(text: str) -> int:
     return value
 
 
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a probability in (0, 1), got {text!r}")
+    return value
+
+
 def _name_value(text: str) -> tuple[str, float]:
     name, sep, value = text.partition("=")
     name = name.strip()
@@ -154,11 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     derive = sub.add_parser(
-        "derive", help="derive a correlator of a zoo network",
-        description="Derive the n-point correlator of a network from nnsym.zoo, print it "
-                    "and check it against a Monte Carlo estimate.")
-    derive.add_argument("name", metavar="NAME",
-                        help="zoo network, e.g. cos-net or gauss-net ('nnsym list' shows all)")
+        "derive", help="derive a correlator of a zoo network or of your own",
+        description="Derive the n-point correlator of a network (from nnsym.zoo, or a Network defined in "
+                    "your Python file), print it and check it against a Monte Carlo estimate.")
+    derive.add_argument("name", metavar="NAME|FILE.py:OBJECT",
+                        help="zoo network, e.g. cos-net or gauss-net ('nnsym list' shows all), or FILE.py:OBJECT, "
+                             "a Network (or a function of d returning one) defined in FILE.py")
     derive.add_argument("--points", "-n", type=_positive_int, required=True, metavar="n",
                         help="number of points n of the correlator")
     kind = derive.add_mutually_exclusive_group()
@@ -182,6 +246,31 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seed of the point sets and of the Monte Carlo draws (default 0)")
     derive.add_argument("--no-pretty", dest="pretty", action="store_false",
                         help="print the expression with str() instead of sympy.pretty()")
+
+    val = sub.add_parser(
+        "validate", help="check a correlator, or your own formula, against Monte Carlo (exit code 1 if it fails)",
+        description="Compare the exact n-point correlator of a network (or, with --expected, a closed form of "
+                    "your own) with Monte Carlo of networks sampled from the same definition, at random point "
+                    "sets; one Bonferroni verdict at family-wise false-alarm rate --alpha. Exit code 0: pass, "
+                    "1: fail, 2: bad input. Use it as a CI gate.")
+    val.add_argument("name", metavar="NAME|FILE.py:OBJECT", help="as for 'nnsym derive'")
+    val.add_argument("--points", "-n", type=_positive_int, required=True, metavar="n",
+                     help="number of points n of the correlator")
+    val.add_argument("--connected", action="store_true", help="the connected correlator G_c^(n)")
+    val.add_argument("--d", type=_dimension, default=None, metavar="D",
+                     help=f"input dimension (default: the network's, or {SYMBOLIC_D_NUMERIC} for a general d)")
+    val.add_argument("--values", nargs="+", type=_name_value, default=[], metavar="NAME=FLOAT",
+                     help="parameter values (defaults: " + ", ".join(f"{k}={v:g}" for k, v in DEFAULT_VALUES.items())
+                          + ", where the network has them)")
+    val.add_argument("--expected", metavar="FILE.py:EXPR", default=None,
+                     help="your closed form: EXPR in FILE.py, a sympy expression (or a string) in the points "
+                          "x_1..x_n and the network's parameters")
+    val.add_argument("--samples", type=_positive_int, default=DEFAULT_SAMPLES,
+                     help=f"Monte Carlo draws (default {DEFAULT_SAMPLES})")
+    val.add_argument("--seed", type=_seed, default=0,
+                     help="seed of the point sets and of the Monte Carlo draws (default 0)")
+    val.add_argument("--alpha", type=_probability, default=1e-3,
+                     help="family-wise false-alarm rate of the verdict (default 1e-3)")
 
     sub.add_parser("list", help="list the zoo networks",
                    description="List the networks available in nnsym.zoo.")
@@ -224,6 +313,54 @@ def _validate(args, net, corr, d, values, out) -> int:
     return 0 if rep.passed else 1
 
 
+def _expected_formula(spec: str, net, n: int, connected: bool):
+    """``--expected FILE.py:EXPR`` -> a sympy expression; a string is read with the point and parameter
+    symbols of the network (so that ``N`` is the width, not sympy's ``N`` function)."""
+    import sympy as sp
+
+    obj = _load_file_object(spec)
+    if isinstance(obj, str):
+        corr = net.correlator(n, connected=connected)
+        names = {s.name: s for s in (*corr.points, *net.hyperparameters)}
+        try:
+            return sp.sympify(obj, locals=names)
+        except (sp.SympifyError, SyntaxError, TypeError) as exc:
+            raise LookupError(f"{spec!r} is not a formula sympy can read: {exc}") from exc
+    if isinstance(obj, sp.Basic) or hasattr(obj, "expr"):
+        return obj
+    raise LookupError(f"{spec!r} is a {type(obj).__name__}, not a sympy expression or a string")
+
+
+def _validate_command(args, out, err) -> int:
+    import numpy as np
+
+    import nnsym
+
+    try:
+        net, d = _load_network(args.name, args.d)
+        expected = None if args.expected is None else _expected_formula(args.expected, net, args.points,
+                                                                         args.connected)
+    except LookupError as exc:
+        print(f"nnsym: error: {exc.args[0]}", file=err)
+        return 2
+    known = {h.name for h in net.hyperparameters}
+    values = {k: v for k, v in DEFAULT_VALUES.items() if k in known}
+    values.update(dict(args.values))
+    dim = int(d) if getattr(d, "is_Integer", False) else SYMBOLIC_D_NUMERIC
+    X = np.random.default_rng(args.seed).uniform(-1.0, 1.0, size=(N_POINT_SETS, args.points, dim))
+    print(f"{args.name}: {_describe(args.points, args.connected, False)}, d = {dim}; values: "
+          + ", ".join(f"{k}={v:g}" for k, v in values.items())
+          + (f"; expected: {args.expected}" if expected is not None else ""), file=out)
+    try:
+        rep = nnsym.validate(net, args.points, X, connected=args.connected, samples=args.samples,
+                             seed=args.seed, alpha=args.alpha, expected=expected, **values)
+    except (ValueError, TypeError, NotImplementedError, FloatingPointError) as exc:
+        print(f"nnsym: error: {type(exc).__name__}: {exc}", file=err)
+        return 2
+    print(rep, file=out)
+    return 0 if rep.passed else 1
+
+
 def _print_expression(expr, pretty: bool, out) -> None:
     import sympy as sp
 
@@ -239,22 +376,11 @@ def _print_expression(expr, pretty: bool, out) -> None:
 
 
 def _derive(args, out, err) -> int:
-    import sympy as sp
-
     try:
-        builder = _lookup_builder(args.name)
+        net, d = _load_network(args.name, args.d)
     except LookupError as exc:
         print(f"nnsym: error: {exc.args[0]}", file=err)
         return 2
-    if _takes_dimension(builder):
-        d = args.d if args.d is not None else sp.Symbol("d", positive=True, integer=True)
-        net = builder(d)
-    else:
-        net = builder()
-        d = net.dim
-        if args.d is not None and sp.sympify(args.d) != d:
-            print(f"nnsym: error: {args.name} is defined in d = {d} only, got --d {args.d}", file=err)
-            return 2
     # defaults only for the network's own hyper-parameters; a --value NAME it does not have is refused
     known = {h.name for h in net.hyperparameters}
     values = {k: v for k, v in DEFAULT_VALUES.items() if k in known}
@@ -300,6 +426,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in available_networks():
             print(name, file=out)
         return 0
+    if args.command == "validate":
+        return _validate_command(args, out, err)
     return _derive(args, out, err)
 
 

@@ -120,3 +120,50 @@ def test_validation_table_and_verdict(capsys):
     assert code == 0, out
     assert "exact" in out and "MC mean" in out and " z" in out
     assert "verdict: PASS" in out
+
+
+USER_FILE = '''
+import sympy as sp
+import nnsym as ns
+
+N = sp.Symbol("N", positive=True, integer=True)
+x = ns.Input("x", 1)
+net = ns.Network(sp.cos(ns.Normal("b", 0, 1) * x + ns.Uniform("c", -sp.pi, sp.pi)),
+                 readout=ns.Normal("a", 0, 1 / N), width=N, input=x)
+RIGHT = "exp(-(x_1 - x_2)**2/2)/2"     # N E[a^2] E[cos(b x_1 + c) cos(b x_2 + c)], by hand
+WRONG = "exp(-(x_1 - x_2)**2)/2"
+NOT_A_NETWORK = 3
+'''
+
+
+def test_a_users_network_and_formula_from_a_file(tmp_path, capsys):
+    """A Network in the user's own file derives and validates; `validate --expected` exits 0 on the
+    right closed form and 1 on a wrong one, with the table and without a traceback."""
+    f = tmp_path / "mynet.py"
+    f.write_text(USER_FILE)
+    spec = f"{f}:net"
+    assert cli.main(["derive", spec, "--points", "2", "--samples", "40000"]) == 0
+    assert "verdict: PASS" in capsys.readouterr().out
+    assert cli.main(["validate", spec, "--points", "2", "--expected", f"{f}:RIGHT", "--samples", "50000"]) == 0
+    assert "expected formula vs Monte Carlo" in capsys.readouterr().out
+    assert cli.main(["validate", spec, "--points", "2", "--expected", f"{f}:WRONG", "--samples", "50000"]) == 1
+    captured = capsys.readouterr()
+    assert "verdict: FAIL" in captured.out and "Traceback" not in captured.out + captured.err
+
+
+def test_validate_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys):
+    f = tmp_path / "mynet.py"
+    f.write_text(USER_FILE)
+    cases = [
+        (["validate", f"{f}:nett", "--points", "2"], "defines no 'nett'; it defines: N, NOT_A_NETWORK, RIGHT"),
+        (["validate", f"{f}:NOT_A_NETWORK", "--points", "2"], "is a int, not an nnsym.Network"),
+        (["validate", f"{tmp_path}/missing.py:net", "--points", "2"], "no such file"),
+        (["validate", f"{f}:net", "--points", "2", "--values", "M=3"], "unexpected keyword argument(s) 'M'"),
+        (["validate", f"{f}:net", "--points", "2", "--expected", f"{f}:NOT_A_NETWORK"], "not a sympy expression"),
+    ]
+    for argv, message in cases:
+        assert cli.main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert cli.main(["validate", f"{f}:net", "--points", "2", "--alpha", "2"]) == 2
+    assert "probability in (0, 1)" in capsys.readouterr().err
