@@ -232,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="single-neuron correlator H^(n) = E[h(x_1)...h(x_n)]")
     derive.add_argument("--d", type=_dimension, default=None, metavar="D",
                         help="input dimension (default: a general, symbolic d)")
-    derive.add_argument("--validate", dest="validate", action="store_true", default=True,
+    derive.add_argument("--validate", dest="validate", action="store_true", default=None,
                         help="check against Monte Carlo (default)")
     derive.add_argument("--no-validate", dest="validate", action="store_false",
                         help="skip the Monte Carlo check")
@@ -246,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seed of the point sets and of the Monte Carlo draws (default 0)")
     derive.add_argument("--no-pretty", dest="pretty", action="store_false",
                         help="print the expression with str() instead of sympy.pretty()")
+    derive.add_argument("--format", choices=("sympy", "latex", "json"), default=None,
+                        help="write only the result in this form (sympy: str(expr), latex: the LaTeX equation, "
+                             "json: expression, LaTeX, points, d, n, exactness) to stdout or --output; "
+                             "the Monte Carlo check then runs only with --validate")
+    derive.add_argument("--output", "-o", metavar="FILE", default=None,
+                        help="write the result to FILE (with --format; default format sympy)")
 
     val = sub.add_parser(
         "validate", help="check a correlator, or your own formula, against Monte Carlo (exit code 1 if it fails)",
@@ -397,6 +403,8 @@ def _derive(args, out, err) -> int:
         return 2
     elapsed = time.perf_counter() - start
 
+    if args.format is not None or args.output is not None:
+        return _write_result(args, net, corr, d, values, what, elapsed, out, err)
     print(f"{args.name}: {what}, d = {d}", file=out)
     points = getattr(corr, "points", None)
     if points is not None:
@@ -408,9 +416,38 @@ def _derive(args, out, err) -> int:
     print(corr.latex(), file=out)
     print("", file=out)
     print(f"derived in {elapsed:.3f} s", file=out)
-    if not args.validate:
+    if args.validate is False:
         return 0
     return _validate(args, net, corr, d, values, out)
+
+
+def _write_result(args, net, corr, d, values, what, elapsed, out, err) -> int:
+    """``--format``/``--output``: the result alone, in one form, to stdout or a file."""
+    import json
+
+    fmt = args.format or "sympy"
+    if fmt == "sympy":
+        text = str(corr.expr) + "\n"
+    elif fmt == "latex":
+        text = corr.latex() + "\n"
+    else:
+        text = json.dumps({"network": args.name, "what": what, "n": args.points, "connected": bool(args.connected),
+                           "d": str(d), "points": [str(p) for p in getattr(corr, "points", ())],
+                           "expr": str(corr.expr), "latex": corr.latex(), "exact": bool(corr.is_exact),
+                           "seconds": round(elapsed, 6)}, indent=2) + "\n"
+    if args.output is None:
+        out.write(text)
+    else:
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            print(f"nnsym: error: cannot write {args.output!r}: {exc.strerror}", file=err)
+            return 2
+        print(f"{args.name}: {what} written to {args.output} ({fmt})", file=out)
+    if args.validate:
+        return _validate(args, net, corr, d, values, out if args.output is not None else err)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -167,3 +167,26 @@ def test_validate_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys):
         assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert cli.main(["validate", f"{f}:net", "--points", "2", "--alpha", "2"]) == 2
     assert "probability in (0, 1)" in capsys.readouterr().err
+
+
+def test_format_and_output(tmp_path, capsys):
+    """--format writes the result alone: sympy (str), latex, json (checked against the Correlator);
+    --output writes it to a file; an unwritable path is one line and exit code 2."""
+    import json
+
+    import sympy as sp
+
+    import nnsym
+
+    G = nnsym.zoo.cos_net(1).correlator(2)
+    assert cli.main(["derive", "cos-net", "--points", "2", "--d", "1", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["points"] == ["x_1", "x_2"] and data["exact"] is True and data["latex"] == G.latex()
+    assert sp.simplify(sp.sympify(data["expr"], locals={s.name: s for s in G.expr.free_symbols}) - G.expr) == 0
+    assert cli.main(["derive", "cos-net", "--points", "2", "--d", "1", "--format", "latex"]) == 0
+    assert capsys.readouterr().out.strip() == G.latex()
+    target = tmp_path / "g2.txt"
+    assert cli.main(["derive", "cos-net", "--points", "2", "--d", "1", "--output", str(target)]) == 0
+    assert target.read_text().strip() == str(G.expr) and "written to" in capsys.readouterr().out
+    assert cli.main(["derive", "cos-net", "--points", "2", "--output", str(tmp_path / "no" / "g.txt")]) == 2
+    assert "cannot write" in capsys.readouterr().err
