@@ -36,6 +36,7 @@ DEFAULT_VALUES: dict[str, float] = {
 DEFAULT_SAMPLES = 200_000
 N_POINT_SETS = 5
 SYMBOLIC_D_NUMERIC = 2  # dimension used for the numeric check when d is symbolic
+PROGRESS_DELAY = 2.0  # seconds after which a derivation or Monte Carlo run shows a progress bar
 
 
 # --------------------------------------------------------------------------
@@ -246,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seed of the point sets and of the Monte Carlo draws (default 0)")
     derive.add_argument("--no-pretty", dest="pretty", action="store_false",
                         help="print the expression with str() instead of sympy.pretty()")
+    derive.add_argument("--quiet", "-q", action="store_true",
+                        help="no progress bars (by default a derivation or Monte Carlo run still going after "
+                             f"{PROGRESS_DELAY:g} s shows one, if tqdm is installed)")
     derive.add_argument("--format", choices=("sympy", "latex", "json"), default=None,
                         help="write only the result in this form (sympy: str(expr), latex: the LaTeX equation, "
                              "json: expression, LaTeX, points, d, n, exactness) to stdout or --output; "
@@ -277,6 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="seed of the point sets and of the Monte Carlo draws (default 0)")
     val.add_argument("--alpha", type=_probability, default=1e-3,
                      help="family-wise false-alarm rate of the verdict (default 1e-3)")
+    val.add_argument("--quiet", "-q", action="store_true",
+                     help=f"no progress bars (by default a run still going after {PROGRESS_DELAY:g} s shows one)")
 
     sub.add_parser("list", help="list the zoo networks",
                    description="List the networks available in nnsym.zoo.")
@@ -286,6 +292,17 @@ def build_parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------
 # validation
 # --------------------------------------------------------------------------
+
+def _progress(args) -> bool | float:
+    """No bars with --quiet or without tqdm; otherwise a bar for work still running after PROGRESS_DELAY s."""
+    if getattr(args, "quiet", False):
+        return False
+    try:
+        import tqdm  # noqa: F401 -- only whether it is installed
+    except ImportError:
+        return False
+    return PROGRESS_DELAY
+
 
 def _describe(n: int, connected: bool, neuron: bool) -> str:
     if neuron:
@@ -309,7 +326,7 @@ def _validate(args, net, corr, d, values, out) -> int:
     print(f"values: {shown}" + (f"; d={dim} (numeric check of the general-d result)" if dim != d else ""), file=out)
     try:
         rep = nnsym.validate(net, args.points, X, connected=args.connected, samples=args.samples,
-                             seed=args.seed, **used)
+                             seed=args.seed, progress=_progress(args), **used)
     except (ValueError, TypeError, FloatingPointError) as exc:
         print(f"nnsym: validation failed to run: {type(exc).__name__}: {exc}", file=out)
         return 1
@@ -352,14 +369,14 @@ def _validate_command(args, out, err) -> int:
     known = {h.name for h in net.hyperparameters}
     values = {k: v for k, v in DEFAULT_VALUES.items() if k in known}
     values.update(dict(args.values))
-    dim = int(d) if getattr(d, "is_Integer", False) else SYMBOLIC_D_NUMERIC
+    dim = int(d) if isinstance(d, int) or getattr(d, "is_Integer", False) else SYMBOLIC_D_NUMERIC
     X = np.random.default_rng(args.seed).uniform(-1.0, 1.0, size=(N_POINT_SETS, args.points, dim))
     print(f"{args.name}: {_describe(args.points, args.connected, False)}, d = {dim}; values: "
           + ", ".join(f"{k}={v:g}" for k, v in values.items())
           + (f"; expected: {args.expected}" if expected is not None else ""), file=out)
     try:
         rep = nnsym.validate(net, args.points, X, connected=args.connected, samples=args.samples,
-                             seed=args.seed, alpha=args.alpha, expected=expected, **values)
+                             seed=args.seed, alpha=args.alpha, expected=expected, progress=_progress(args), **values)
     except (ValueError, TypeError, NotImplementedError, FloatingPointError) as exc:
         print(f"nnsym: error: {type(exc).__name__}: {exc}", file=err)
         return 2
@@ -397,7 +414,7 @@ def _derive(args, out, err) -> int:
         if args.neuron:
             corr = net.neuron_correlator(args.points)
         else:
-            corr = net.correlator(args.points, connected=args.connected)
+            corr = net.correlator(args.points, connected=args.connected, progress=_progress(args))
     except (ValueError, NotImplementedError) as exc:
         print(f"nnsym: error: cannot derive the {what} of {args.name}: {exc}", file=err)
         return 2

@@ -184,6 +184,7 @@ CASES = [
     ("mc-samples-fraction", lambda: _mc(COS, 2, X2, samples=2000.5, **V), TypeError, r"samples must be an integer"),  # new
     ("mc-samples-few", lambda: _mc(COS, 2, X2, samples=5, **V), ValueError, r"samples must be at least"),
     ("mc-misspelt-option", lambda: _mc(COS, 2, X2, progres=True, **V), TypeError, r"'progres' \(did you mean 'progress'\?\)"),  # new
+    ("mc-progress-string", lambda: _mc(COS, 2, X2, progress="yes", **V), TypeError, r"progress must be True, False or a delay"),  # new
     ("mc-unknown-value", lambda: _mc(COS, 2, X2, foo=1.0, **V), TypeError, r"'foo'.*hyper-parameter of the network \(N, d?,? ?sigma_a, sigma_b\)"),  # new
     ("mc-negative-seed", lambda: _mc(COS, 2, X2, seed=-1, **V), ValueError, r"seed must be a non-negative integer"),  # new
     ("mc-string-seed", lambda: _mc(COS, 2, X2, seed="a", **V), TypeError, r"seed must be a non-negative integer"),  # new

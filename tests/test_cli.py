@@ -190,3 +190,17 @@ def test_format_and_output(tmp_path, capsys):
     assert target.read_text().strip() == str(G.expr) and "written to" in capsys.readouterr().out
     assert cli.main(["derive", "cos-net", "--points", "2", "--output", str(tmp_path / "no" / "g.txt")]) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_progress_bars_and_quiet(monkeypatch, capsys):
+    """Without --quiet, work still running after PROGRESS_DELAY seconds shows a tqdm bar on stderr (the
+    delay is set to 0 here so that the short run shows it); --quiet shows none."""
+    pytest.importorskip("tqdm")
+    monkeypatch.setattr(cli, "PROGRESS_DELAY", 0.0)
+    argv = ["derive", "cos-net", "--points", "2", "--d", "1", "--samples", "40000"]
+    assert cli.main(argv) == 0
+    assert "draws" in capsys.readouterr().err
+    assert cli.main([*argv, "--quiet"]) == 0
+    assert "draws" not in capsys.readouterr().err
+    assert cli.main(["validate", "cos-net", "--points", "2", "--d", "1", "--samples", "40000", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""

@@ -26,7 +26,7 @@ from typing import Any, Iterable
 import sympy as sp
 from sympy.utilities.iterables import multiset_partitions
 
-from ..core.progress import progress_bar
+from ..core.progress import check_progress, progress_bar
 from ..core.random import RandomSymbol, RandomVector, is_random, random_atoms
 from ..core.vectors import ScalarPoint, VectorSymbol
 from ..engine.expectation import expectation, split_domain, with_domain
@@ -338,7 +338,7 @@ class Network:
 
     # ------------------------------------------------------------------ public
     def correlator(self, n: int, connected: bool = False, *, max_terms: int | None = None,
-                   progress: bool = False) -> Correlator:
+                   progress: bool | float = False) -> Correlator:
         r"""The exact :math:`n`-point function :math:`G^{(n)}(x_1,\dots,x_n)` (or the
         connected :math:`G^{(n)}_c` with ``connected=True``), symbolic in ``N``.
 
@@ -351,9 +351,10 @@ class Network:
         ``MAX_TERMS = 10**6``, about a quarter of an hour) it raises :class:`TooExpensive`
         naming the estimate; ``max_terms=float("inf")`` derives anyway. Above ``WARN_TERMS``
         (10^4) it issues a :class:`CostWarning` with the estimate. ``progress=True`` shows tqdm
-        bars over the expectations and the set partitions.
+        bars over the expectations and the set partitions (a number: only after that many seconds).
         """
         n = check_n(n)
+        progress = check_progress(progress, "correlator")
         pts = self.points(n)
         kind = "G_c" if connected else "G"
         if self._odd_vanishes(n):

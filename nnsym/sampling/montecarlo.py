@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.progress import progress_bar
+from ..core.progress import check_progress, progress_bar
 from ..core.random import numeric_value
 from ..engine.expectation import DivergentExpectation, growth_degree
 from ..errors import SYMBOLIC_FAILURES, UnreliableErrorWarning
@@ -153,7 +153,7 @@ def monte_carlo(
     batches: int = 32,
     chunk_size: int | None = None,
     client=None,
-    progress: bool = False,
+    progress: bool | float = False,
     backend: "ArrayBackend | str | None" = None,
     **values,
 ) -> MonteCarloEstimate:
@@ -163,9 +163,10 @@ def monte_carlo(
     (neuron when valid). ``samples`` counts the estimator's units. ``chunk_size``
     (draws per task) bounds memory and does not change the result; ``client``
     (a ``dask.distributed.Client`` or a scheduler address) runs the chunks as
-    Dask tasks; ``progress=True`` shows a tqdm bar; ``backend`` is the array backend of the
-    draws (default numpy, see :mod:`nnsym.sampling.backends`). Hyper-parameter values by name;
-    a keyword that is neither an option nor a hyper-parameter of ``net`` raises ``TypeError``.
+    Dask tasks; ``progress=True`` shows a tqdm bar (a number: only after that many seconds);
+    ``backend`` is the array backend of the draws (default numpy, see :mod:`nnsym.sampling.backends`).
+    Hyper-parameter values by name; a keyword that is neither an option nor a hyper-parameter of
+    ``net`` raises ``TypeError``.
 
     Raises :class:`~nnsym.DivergentExpectation` when the estimand needs a moment that does not
     exist (a Cauchy readout); warns :class:`UnreliableErrorWarning` when the standard error is
@@ -186,7 +187,7 @@ def monte_carlo(
 
 def monte_carlo_bound(net: Network, n: int, X, bindings: Bindings, connected: bool = False, samples: int = 10**6,
                       seed: int | None = 0, method: str = "auto", batches: int = 32, chunk_size: int | None = None,
-                      client=None, progress: bool = False,
+                      client=None, progress: bool | float = False,
                       backend: "ArrayBackend | str | None" = None) -> MonteCarloEstimate:
     r""":func:`monte_carlo` with the hyper-parameter values already checked once
     (``bindings = net.bind(values, ...)``, a :class:`~nnsym.numeric.bindings.Bindings`), as
@@ -201,9 +202,9 @@ def monte_carlo_bound(net: Network, n: int, X, bindings: Bindings, connected: bo
     if chunk_size is not None:
         chunk_size = _count(chunk_size, "chunk_size", 1, "(or None for one chunk)")
     _check_seed(seed)
-    for flag, name in ((connected, "connected"), (progress, "progress")):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"monte_carlo: {name} must be True or False, got {flag!r}")
+    if not isinstance(connected, (bool, np.bool_)):
+        raise TypeError(f"monte_carlo: connected must be True or False, got {connected!r}")
+    progress = check_progress(progress, "monte_carlo")
     X = as_points(X)
     if X.ndim < 2 or X.shape[-2] != n:
         raise ValueError(f"points must have shape (..., {n}, d) for a {n}-point function, got {X.shape}")
