@@ -304,6 +304,24 @@ def _progress(args) -> bool | float:
     return PROGRESS_DELAY
 
 
+def _values(net, overrides) -> dict:
+    """The defaults for the network's own hyper-parameters, then the user's ``NAME=FLOAT`` overrides (a
+    name the network does not have is refused later, by the check of the values)."""
+    known = {h.name for h in net.hyperparameters}
+    values = {k: v for k, v in DEFAULT_VALUES.items() if k in known}
+    values.update(dict(overrides))
+    return values
+
+
+def _point_sets(d, n: int, seed: int):
+    """(dimension, N_POINT_SETS random point sets of n points): the network's d, or SYMBOLIC_D_NUMERIC for a
+    general d; coordinates uniform in [-1, 1], from the seed."""
+    import numpy as np
+
+    dim = int(d) if isinstance(d, int) or getattr(d, "is_Integer", False) else SYMBOLIC_D_NUMERIC
+    return dim, np.random.default_rng(seed).uniform(-1.0, 1.0, size=(N_POINT_SETS, n, dim))
+
+
 def _describe(n: int, connected: bool, neuron: bool) -> str:
     if neuron:
         return f"neuron correlator H^({n})"
@@ -311,15 +329,13 @@ def _describe(n: int, connected: bool, neuron: bool) -> str:
 
 
 def _validate(args, net, corr, d, values, out) -> int:
-    import numpy as np
 
     import nnsym
 
     if args.neuron:
         print("\nnote: validation covers field correlators G^(n); use without --neuron to validate", file=out)
         return 0
-    dim = int(d) if getattr(d, "is_Integer", False) or isinstance(d, int) else SYMBOLIC_D_NUMERIC
-    X = np.random.default_rng(args.seed).uniform(-1.0, 1.0, size=(N_POINT_SETS, args.points, dim))
+    dim, X = _point_sets(d, args.points, args.seed)
     used = {k: v for k, v in values.items()}
     print("", file=out)
     shown = ", ".join(f"{k}={v:g}" for k, v in used.items())
@@ -355,7 +371,6 @@ def _expected_formula(spec: str, net, n: int, connected: bool):
 
 
 def _validate_command(args, out, err) -> int:
-    import numpy as np
 
     import nnsym
 
@@ -366,11 +381,8 @@ def _validate_command(args, out, err) -> int:
     except LookupError as exc:
         print(f"nnsym: error: {exc.args[0]}", file=err)
         return 2
-    known = {h.name for h in net.hyperparameters}
-    values = {k: v for k, v in DEFAULT_VALUES.items() if k in known}
-    values.update(dict(args.values))
-    dim = int(d) if isinstance(d, int) or getattr(d, "is_Integer", False) else SYMBOLIC_D_NUMERIC
-    X = np.random.default_rng(args.seed).uniform(-1.0, 1.0, size=(N_POINT_SETS, args.points, dim))
+    values = _values(net, args.values)
+    dim, X = _point_sets(d, args.points, args.seed)
     print(f"{args.name}: {_describe(args.points, args.connected, False)}, d = {dim}; values: "
           + ", ".join(f"{k}={v:g}" for k, v in values.items())
           + (f"; expected: {args.expected}" if expected is not None else ""), file=out)
@@ -404,10 +416,7 @@ def _derive(args, out, err) -> int:
     except LookupError as exc:
         print(f"nnsym: error: {exc.args[0]}", file=err)
         return 2
-    # defaults only for the network's own hyper-parameters; a --value NAME it does not have is refused
-    known = {h.name for h in net.hyperparameters}
-    values = {k: v for k, v in DEFAULT_VALUES.items() if k in known}
-    values.update(dict(args.value))
+    values = _values(net, args.value)
     what = _describe(args.points, args.connected, args.neuron)
     start = time.perf_counter()
     try:
