@@ -352,20 +352,13 @@ def _validate(args, net, corr, d, values, out) -> int:
     return 0 if rep.passed else 1
 
 
-def _expected_formula(spec: str, net, n: int, connected: bool):
-    """``--expected FILE.py:EXPR`` -> a sympy expression; a string is read with the point and parameter
-    symbols of the network (so that ``N`` is the width, not sympy's ``N`` function)."""
+def _expected_formula(spec: str):
+    """``--expected FILE.py:EXPR`` -> the formula EXPR defined there: a sympy expression or a string
+    (read by :func:`nnsym.validate` with the network's symbols)."""
     import sympy as sp
 
     obj = _load_file_object(spec)
-    if isinstance(obj, str):
-        corr = net.correlator(n, connected=connected)
-        names = {s.name: s for s in (*corr.points, *net.hyperparameters)}
-        try:
-            return sp.sympify(obj, locals=names)
-        except (sp.SympifyError, SyntaxError, TypeError) as exc:
-            raise LookupError(f"{spec!r} is not a formula sympy can read: {exc}") from exc
-    if isinstance(obj, sp.Basic) or hasattr(obj, "expr"):
+    if isinstance(obj, (str, sp.Basic)) or hasattr(obj, "expr"):
         return obj
     raise LookupError(f"{spec!r} is a {type(obj).__name__}, not a sympy expression or a string")
 
@@ -376,8 +369,7 @@ def _validate_command(args, out, err) -> int:
 
     try:
         net, d = _load_network(args.name, args.d)
-        expected = None if args.expected is None else _expected_formula(args.expected, net, args.points,
-                                                                         args.connected)
+        expected = None if args.expected is None else _expected_formula(args.expected)
     except LookupError as exc:
         print(f"nnsym: error: {exc.args[0]}", file=err)
         return 2

@@ -48,7 +48,7 @@ def assert_matches_monte_carlo(net: Network, n: int, X, connected: bool = False,
                                seed: int = 0, alpha: float = 1e-3, expected: Any = None,
                                **values) -> ValidationReport:
     r"""Assert that the exact :math:`G^{(n)}` (or :math:`G_c^{(n)}`; or the formula ``expected``, a sympy
-    expression in the points ``x_1..x_n`` of ``net.correlator(n)`` and the hyper-parameters) agrees with
+    expression or a string in the points ``x_1..x_n`` of ``net.correlator(n)`` and the hyper-parameters) agrees with
     Monte Carlo of ``samples`` sampled units at every point set of ``X`` (shape ``(m, n, d)``), at the
     family-wise false-alarm rate ``alpha`` (Bonferroni over the :math:`m` point sets).
 

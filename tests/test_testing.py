@@ -46,6 +46,10 @@ def test_the_network_s_own_correlator_and_a_string_formula():
     typed = sp.sympify(str(G.expr), locals={"N": sp.Symbol("N")})
     rep2 = assert_matches_monte_carlo(net, 4, X4, connected=True, expected=typed, samples=200_000, seed=2, **VALUES)
     np.testing.assert_allclose(rep2.exact, rep.exact, rtol=1e-12)
+    # a string is read with the network's symbols (N the width, not sympy's N function)
+    rep3 = assert_matches_monte_carlo(net, 4, X4, connected=True, expected=str(G.expr), samples=200_000, seed=2,
+                                      **VALUES)
+    np.testing.assert_allclose(rep3.exact, rep.exact, rtol=1e-12)
     again = assert_matches_monte_carlo(net, 4, X4, connected=True, samples=200_000, seed=2, **VALUES)
     assert np.array_equal(again.z, rep.z)  # same seed, same numbers
 
@@ -53,6 +57,8 @@ def test_the_network_s_own_correlator_and_a_string_formula():
 def test_bad_input_is_not_an_assertion_error():
     net = ns.zoo.cos_net(1)
     x1, x2 = net.correlator(2).points
+    with pytest.raises(ValueError, match="is not one sympy can read"):
+        assert_matches_monte_carlo(net, 2, X, expected="exp(-(x_1 - ", **VALUES)
     with pytest.raises(ValueError, match="uses m, which is neither a point"):
         assert_matches_monte_carlo(net, 2, X, expected=sp.exp(-sp.Symbol("m") * (x1 - x2) ** 2), **VALUES)
     with pytest.raises(TypeError, match="did you mean 'sigma_b'"):

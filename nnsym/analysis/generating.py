@@ -57,6 +57,7 @@ from ..model.network import Network, check_n
 from ..numeric.bindings import as_value
 from ..numeric.kernels import as_points
 from ..numeric.kernels import evaluate as evaluate_kernel
+from .toolkit import laurent_coefficients
 
 __all__ = ["GeneratingFunctional", "cumulant_generating_functional", "leading_power"]
 
@@ -64,29 +65,16 @@ __all__ = ["GeneratingFunctional", "cumulant_generating_functional", "leading_po
 def leading_power(expr, N) -> int | None:
     r"""The leading power :math:`p` of :math:`N` in ``expr`` as :math:`N\to\infty`:
     ``expr`` :math:`= c\,N^p + O(N^{p-1})` with :math:`c\ne0`, for an expression that is a Laurent
-    polynomial in :math:`N` (coefficients free of :math:`N`). None for 0, and for an expression that
-    is not such a polynomial (e.g. :math:`N` inside an exponential).
+    polynomial in :math:`N` (:func:`~nnsym.analysis.toolkit.laurent_coefficients`). None for 0, and for
+    an expression that is not such a polynomial (e.g. :math:`N` inside an exponential).
 
     >>> N, s = sp.Symbol("N", positive=True), sp.Symbol("s", positive=True)
     >>> leading_power(s**4 * (1 - 1/N) / 8 + 3 * s**4 / N, N), leading_power(s / N**2, N)
     (0, -2)
     """
-    # products and powers of sums are distributed; exp(u + v) is not split (costly, and N is not in it)
-    expr = sp.expand(sp.sympify(expr), power_exp=False, power_base=False, log=False)
-    if expr == 0:
+    powers = laurent_coefficients(expr, N)
+    if powers is None:
         return None
-    if N not in expr.free_symbols:
-        return 0
-    powers: dict = {}
-    for term in sp.Add.make_args(expr):
-        c, rest = term.as_independent(N, as_Add=False)
-        p = sp.degree(rest, N) if rest.is_polynomial(N) else None
-        if p is None:
-            rest_inv = rest.subs(N, 1 / N)
-            if not rest_inv.is_polynomial(N):
-                return None
-            p = -sp.degree(rest_inv, N)
-        powers[int(p)] = powers.get(int(p), 0) + c * rest / N**p
     for p in sorted(powers, reverse=True):
         if not _is_zero(powers[p]):
             return p

@@ -55,10 +55,10 @@ import sympy as sp
 from ..core.random import random_atoms
 from ..engine.expectation import expectation
 from ..model.correlator import Correlator
-from ..model.network import Network, check_n, set_partitions, tidy
+from ..model.network import Network, check_n, tidy
 from ..sampling.montecarlo import MonteCarloEstimate, monte_carlo
 from ..sampling.sampler import network_sampler
-from .toolkit import large_n_limit, numeric_dimension
+from .toolkit import large_n_limit, numeric_dimension, pairings
 
 __all__ = ["IndependenceSplit", "independence_breaking", "independent_twin", "independence_monte_carlo"]
 
@@ -89,19 +89,13 @@ def _check_split_defined(net: Network) -> None:
                          f"has mean {mean}, so the one-point function mixes into both parts")
 
 
-def _pairings(points) -> list:
-    """The three pairings (12|34), (13|24), (14|23) of four points (in general: the partitions of the
-    points into two blocks of two)."""
-    return [tuple(p) for p in set_partitions(points) if len(p) == 2 and all(len(B) == 2 for B in p)]
-
-
 def _breaking_four_point(net: Network, pts: tuple) -> sp.Expr:
     r""":math:`I_{IB} = N(N-1)\sum_{(AB)}\big(E[\prod_{A} a_ih_i\prod_{B} a_jh_j] - E[\prod_A ah]E[\prod_B ah]\big)`
     over the three pairings, from the two-neuron moments (copies 1 and 2 of the non-shared
     parameters) and the one-neuron moments."""
     N = net.width
     out = sp.S.Zero
-    for A, B in _pairings(pts):
+    for A, B in pairings(pts):
         pair = expectation(sp.Mul(*[net.summand(p, copy=1) for p in A], *[net.summand(p, copy=2) for p in B]))
         out += pair - net.neuron_moment(A) * net.neuron_moment(B)
     return N * (N - 1) * out
@@ -230,7 +224,7 @@ def _pair_estimate(net: Network, X: np.ndarray, values: dict, dim: int, samples:
     flat = X.reshape(-1, 4, dim)
     pts = flat.reshape(-1, dim)
     arg = pts[:, 0] if dim == 1 and net.input.dim == 1 else pts
-    pairings = _pairings((0, 1, 2, 3))
+    matchings = pairings((0, 1, 2, 3))
     per = samples // batches
     if per < 2:
         raise ValueError(f"samples must be at least 2 x batches = {2 * batches}, got {samples}")
@@ -245,7 +239,7 @@ def _pair_estimate(net: Network, X: np.ndarray, values: dict, dim: int, samples:
         with np.errstate(over="ignore", invalid="ignore"):
             h = sampler.neuron_kernel(*theta, arg, *sampler.hyper_values)
         u = np.broadcast_to(a * h, (per, 2, len(pts))).reshape(per, 2, P, 4)
-        for q, (A, B) in enumerate(pairings):
+        for q, (A, B) in enumerate(matchings):
             uA = u[..., A[0]] * u[..., A[1]]  # (S, 2, P)
             uB = u[..., B[0]] * u[..., B[1]]
             sums_pair[k, q] = 0.5 * (uA[:, 0] * uB[:, 1] + uA[:, 1] * uB[:, 0]).sum(axis=0)

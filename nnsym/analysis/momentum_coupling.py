@@ -88,7 +88,7 @@ from ..numeric.kernels import as_points
 from ..numeric.kernels import evaluate as evaluate_kernel
 from .spectra import PowerSpectrum, momentum_symbol, power_spectrum
 from .symmetries import is_translation_invariant
-from .toolkit import NumericValue, default_values
+from .toolkit import NumericValue, default_values, pairings
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
@@ -105,7 +105,7 @@ __all__ = [
 #: the sign patterns s with s_1 = +1 and sum_k s_k = 0 (the other three are their negatives)
 SIGN_PATTERNS = ((1, 1, -1, -1), (1, -1, 1, -1), (1, -1, -1, 1))
 #: the pairings (1j)(kl) of the disconnected products, 0-based
-PAIRINGS = (((0, 1), (2, 3)), ((0, 2), (1, 3)), ((0, 3), (1, 2)))
+PAIRINGS = tuple(tuple(p) for p in pairings(range(4)))
 
 SUPPORT_TEXT = (
     "a distribution, not a function: G_c(p_1..p_4) = (2 pi)^d delta^(d)(p_1+p_2+p_3+p_4) Gtilde_c, and Gtilde_c "

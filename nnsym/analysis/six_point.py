@@ -48,7 +48,7 @@ from __future__ import annotations
 import itertools
 import warnings
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 import sympy as sp
@@ -59,7 +59,7 @@ from ..numeric.bindings import Bindings
 from ..numeric.kernels import as_points
 from ..sampling.sampler import network_sampler
 from .couplings import kernel_integral, quartic_coupling
-from .toolkit import WidthSeries, width_series
+from .toolkit import WidthSeries, pairings, width_series
 
 __all__ = [
     "sorted_tuples",
@@ -89,34 +89,18 @@ def sorted_tuples(points, n: int) -> np.ndarray:
     P = np.asarray(points, float)
     if P.ndim != 2 or P.shape[0] < 1:
         raise ValueError(f"sorted_tuples: points must have shape (M, d) with M >= 1, got {P.shape}")
-    n = _order(n, "sorted_tuples")
-    idx = np.array(list(itertools.combinations_with_replacement(range(len(P)), n)))
-    return P[idx]
+    return P[_sorted_indices(len(P), _order(n, "sorted_tuples"))]
+
+
+def _sorted_indices(M: int, n: int) -> np.ndarray:
+    """The indices (T, n) of the non-decreasing n-tuples of M points."""
+    return np.array(list(itertools.combinations_with_replacement(range(M), n)))
 
 
 def _order(n, context: str) -> int:
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"{context}: n must be a positive integer, got {n!r}")
     return int(n)
-
-
-def pairings(indices: Sequence) -> list:
-    r"""The :math:`(n-1)!!` perfect matchings of ``indices`` (an even number of them), each a list of pairs.
-
-    >>> len(pairings(range(4))), len(pairings(range(6)))
-    (3, 15)
-    """
-    items = list(indices)
-    if len(items) % 2:
-        raise ValueError(f"pairings: an odd number ({len(items)}) of indices has no perfect matching")
-    if not items:
-        return [[]]
-    first, rest = items[0], items[1:]
-    out = []
-    for j, partner in enumerate(rest):
-        for tail in pairings(rest[:j] + rest[j + 1:]):
-            out.append([(first, partner)] + tail)
-    return out
 
 
 def _unique_tuples(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -268,8 +252,8 @@ def gaussian_deviation_monte_carlo(net: Network, points, n: int, N: int, samples
     if batches < 2 or samples < 2 * batches:
         raise ValueError(f"gaussian_deviation_monte_carlo: need batches >= 2 and samples >= 2*batches, "
                          f"got samples={samples}, batches={batches}")
-    X = sorted_tuples(P, n)
-    idx = np.array(list(itertools.combinations_with_replacement(range(len(P)), n)))
+    idx = _sorted_indices(len(P), n)
+    X = P[idx]
     if exact is None:
         dev = gaussian_deviation(net, X, **values)
     elif not isinstance(exact, GaussianDeviation) or exact.X.shape != X.shape or not np.array_equal(exact.X, X):

@@ -39,6 +39,7 @@ __all__ = [
     "evaluate_with_error",
     "correlator_with_error",
     "laurent_coefficients",
+    "pairings",
     "WidthSeries",
     "width_series",
     "default_values",
@@ -226,6 +227,25 @@ def _laurent_product(a: dict, b: dict) -> dict:
         A = sp.Add(*ta)
         for q, tb in b.items():
             out.setdefault(p + q, []).append(A * sp.Add(*tb))
+    return out
+
+
+def pairings(indices) -> list:
+    r"""The :math:`(n-1)!!` perfect matchings of ``indices`` (an even number of them), each a list of pairs.
+
+    >>> len(pairings(range(4))), len(pairings(range(6)))
+    (3, 15)
+    """
+    items = list(indices)
+    if len(items) % 2:
+        raise ValueError(f"pairings: an odd number ({len(items)}) of indices has no perfect matching")
+    if not items:
+        return [[]]
+    first, rest = items[0], items[1:]
+    out = []
+    for j, partner in enumerate(rest):
+        for tail in pairings(rest[:j] + rest[j + 1:]):
+            out.append([(first, partner)] + tail)
     return out
 
 

@@ -87,7 +87,7 @@ def validate(
     r"""Compare the exact correlator of ``net`` with Monte Carlo at every point set of ``X``.
 
     ``expected``: instead of nnsym's correlator, a formula of one's own to check against the
-    sampled networks: a sympy expression in the point symbols of ``net.correlator(n)``
+    sampled networks: a sympy expression (or a string) in the point symbols of ``net.correlator(n)``
     (``x_1, ..., x_n``; vectors in ``d > 1``) and the hyper-parameters, or a
     :class:`~nnsym.Correlator`. Extra keyword arguments go to :func:`~nnsym.monte_carlo` (``batches``,
     ``chunk_size``, ``client``, ``progress``) or are hyper-parameter values.
@@ -128,16 +128,24 @@ def validate(
 
 
 def _expected_correlator(expected, corr: Correlator) -> Correlator:
-    r"""A user's formula as a :class:`~nnsym.Correlator` in the points of ``corr``; refused (``ValueError``)
+    r"""A user's formula as a :class:`~nnsym.Correlator` in the points of ``corr``: a Correlator, a sympy
+    expression, or a string (read with the point and parameter symbols of the network, so that ``N``
+    is the width, not sympy's ``N`` function). Refused (``ValueError``) when sympy cannot read it, or
     when it uses a symbol that is neither one of those points nor a hyper-parameter of the network."""
-    expr = expected.expr if isinstance(expected, Correlator) else sp.sympify(expected)
     allowed = set(corr.points) | set(corr.expr.free_symbols) | set(corr.network.hyperparameters if corr.network
                                                                        is not None else ())
-    allowed_names = {s.name for s in allowed} | ({corr.dim.name} if corr.dim.is_Symbol else set())
+    names = {s.name: s for s in allowed}
+    if isinstance(expected, Correlator):
+        expr = expected.expr
+    else:
+        try:
+            expr = sp.sympify(expected, locals=names if isinstance(expected, str) else None)
+        except (sp.SympifyError, SyntaxError, TypeError) as exc:
+            raise ValueError(f"validate: the expected formula {expected!r} is not one sympy can read: {exc}") from exc
+    allowed_names = set(names) | ({corr.dim.name} if corr.dim.is_Symbol else set())
     unknown = sorted(s.name for s in expr.free_symbols if s.name not in allowed_names)
     if unknown:
         raise ValueError(f"validate: the expected formula uses {', '.join(unknown)}, which is neither a point "
                          f"({', '.join(str(p) for p in corr.points)}) nor a hyper-parameter of the network")
-    names = {s.name: s for s in allowed}
     expr = expr.xreplace({s: names[s.name] for s in expr.free_symbols if s.name in names})
     return Correlator(expr, corr.points, corr.dim, name=corr.name, network=corr.network, connected=corr.connected)
