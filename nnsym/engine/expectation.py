@@ -216,8 +216,9 @@ def _exponent_condition(Q: sp.Matrix, lin: sp.Matrix, ps: list, kinds: dict) -> 
               l' = l_H + 2Q_{HB}\theta_B + 2Q_{HG}(V^{-1} - 2Q_{GG})^{-1}(2Q_{GB}\theta_B + l_G + V^{-1}\mu_G),
 
     finite iff S < 0, or S = 0 and :math:`l'` in the strip of the transform (for every value of the
-    bounded parameters B). A non-diagonal S must be negative definite, or 0 (conservative where it is
-    singular but not 0). None if undecided (too many parameters)."""
+    bounded parameters B). A non-diagonal S is refused only where it surely diverges: a positive
+    diagonal element, or S = 0 outside the strips; a singular negative semidefinite S is left undecided.
+    None if undecided (too many parameters)."""
     idx = {p: i for i, p in enumerate(ps)}
     G = [p for p in ps if kinds[p] == "gaussian" and any(Q[idx[p], k] != 0 for k in range(len(ps)))]
     H = [p for p in ps if kinds[p] == "heavy"]
@@ -255,10 +256,15 @@ def _exponent_condition(Q: sp.Matrix, lin: sp.Matrix, ps: list, kinds: dict) -> 
             conds.append(sp.true if sign < 0 else sp.false if sign > 0 else
                          sp.Or(S[j, j] < 0, sp.And(sp.Eq(S[j, j], 0), strips[j])))
         return conds
-    negdef = sp.And(*[(-1) ** k * sp.factor(S.extract(list(range(k)), list(range(k))).det()) > 0
-                      for k in range(1, len(H) + 1)])
+    # a coupled S: the exponent grows along the axis of a heavy-tailed parameter where S_jj > 0 (divergent);
+    # S = 0 leaves e^{l'.theta} (the strips decide); a negative semidefinite S is finite where it is definite
+    # and undecided where it is singular (e^{-(b x/2 - c)^2} is bounded): nothing is refused there
+    diagonal = []
+    for j in range(len(H)):
+        sign = _sign_everywhere(S[j, j])
+        diagonal.append(sp.true if sign < 0 else sp.false if sign > 0 else S[j, j] <= 0)
     zero = sp.And(*[sp.Eq(S[i, j], 0) for i in range(len(H)) for j in range(i, len(H))])
-    conds.append(sp.Or(negdef, sp.And(zero, *strips)))
+    conds.append(sp.And(*diagonal, sp.Or(sp.Not(zero), sp.And(*strips))))
     return conds
 
 
