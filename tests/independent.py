@@ -105,12 +105,36 @@ class SubsetMomentAccumulator:
         self.n = n
         self.sums = []
         self.counts = []
+        self.nonzero = []  # per batch: draws whose full product Y_1...Y_n is non-zero
+        self.square_sums = []  # per batch: sum of (Y_1...Y_n)^2
+        self.square_tops = []  # per batch: max of (Y_1...Y_n)^2
 
     def add(self, Y: np.ndarray) -> None:
         Y = np.asarray(Y, dtype=float)
         assert Y.shape[-1] == self.n
         self.sums.append(subset_product_sums(Y))
         self.counts.append(Y.shape[-2])
+        full = np.prod(Y, axis=-1)
+        self.nonzero.append(np.count_nonzero(full, axis=-1))
+        with np.errstate(over="ignore"):
+            sq = full**2
+        self.square_sums.append(sq.sum(axis=-1))
+        self.square_tops.append(sq.max(axis=-1, initial=0.0))
+
+    def trusted(self, min_nonzero: int = 100, max_share: float = 0.05) -> np.ndarray:
+        """Whether the jackknife error of the estimate can be believed, per point set.
+
+        A product that is non-zero only in rare draws (a ReLU firing in a far tail) is seen a
+        handful of times: its jackknife error is then itself wrong, by orders of magnitude. Trusted:
+        no non-zero draw at all (the estimate 0 +- 0 is judged at the caller's resolution), or at
+        least ``min_nonzero`` of them with no single draw holding more than ``max_share`` of the
+        sum of squares."""
+        nz = np.sum(self.nonzero, axis=0)
+        sq = np.sum(self.square_sums, axis=0)
+        top = np.max(self.square_tops, axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(sq > 0, top / np.where(sq > 0, sq, 1.0), 0.0)
+        return (nz == 0) | ((nz >= min_nonzero) & (share <= max_share) & np.isfinite(sq))
 
     def _jackknife(self, stat):
         T = np.stack(self.sums)  # (B, ..., 2**n)
@@ -206,9 +230,11 @@ def single_neuron_connected(X, draw, neuron, N, seed, n_samples=10**6, n_batches
     return N * est, N * se
 
 
-def single_neuron_moment(X, draw, neuron, seed, n_samples=10**6, n_batches=50):
-    """E[prod_k a h(x_k)] for one neuron: (estimate, stderr) of shape (P,)."""
-    return single_neuron_accumulator(X, draw, neuron, seed, n_samples, n_batches).moment()
+def single_neuron_moment(X, draw, neuron, seed, n_samples=10**6, n_batches=50, trust=False):
+    """E[prod_k a h(x_k)] for one neuron: (estimate, stderr) of shape (P,); with ``trust``, also
+    :meth:`SubsetMomentAccumulator.trusted`."""
+    acc = single_neuron_accumulator(X, draw, neuron, seed, n_samples, n_batches)
+    return (*acc.moment(), acc.trusted()) if trust else acc.moment()
 
 
 def network_outputs(rng, S, N, X, draw, neuron, draw_shared=None, bias=None):
@@ -642,14 +668,16 @@ def network_correlator_from_neuron_moments(m, n, N, connected=False, bias_moment
 
 
 def single_neuron_network_correlator(X, draw, neuron, N, seed, connected=False, bias_moments=None,
-                                     n_samples=10**6, n_batches=50):
+                                     n_samples=10**6, n_batches=50, trust=False):
     """Monte Carlo of G^(n) (or G_c^(n)) of a width-N network of i.i.d. neurons from samples of ONE
     neuron: the jackknifed plug-in of :func:`network_correlator_from_neuron_moments`.
-    Returns (estimate, stderr), each of shape (P,)."""
+    Returns (estimate, stderr), each of shape (P,); with ``trust``, also
+    :meth:`SubsetMomentAccumulator.trusted`."""
     X = np.asarray(X, dtype=float)
     n = X.shape[1]
     acc = single_neuron_accumulator(X, draw, neuron, seed, n_samples, n_batches)
-    return acc._jackknife(lambda m: network_correlator_from_neuron_moments(m, n, N, connected, bias_moments)[0])
+    out = acc._jackknife(lambda m: network_correlator_from_neuron_moments(m, n, N, connected, bias_moments)[0])
+    return (*out, acc.trusted()) if trust else out
 
 
 def subset_products(H):

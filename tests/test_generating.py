@@ -400,3 +400,21 @@ def test_bad_input_is_refused_naming_the_problem():
     J1 = sp.Symbol("J_1", positive=True)
     with pytest.raises(ValueError, match="J_1 are hyper-parameters"):
         cumulant_generating_functional(ns.Network(J1 * ns.Normal("b", 0, 1) * x, ns.Normal("a", 0, 1), N, x), 1)
+
+
+def test_regression_leading_power_of_a_numeric_result_is_refused_not_a_recursion_error():
+    """leading_power on the ReLU net's G_c^(4) (which holds GaussianExpectation atoms, evaluated by
+    quadrature) ran into a RecursionError in the zero test (abs of an unevaluated expectation).
+    A coefficient that vanishes for every value of the expectations is still found to vanish; one that
+    does not is refused (its vanishing would need the expectations' values)."""
+    import pytest
+    import sympy as sp
+
+    import nnsym as ns
+
+    N = sp.Symbol("N", positive=True, integer=True)
+    G = ns.zoo.relu_net(1).correlator(4, connected=True).expr
+    assert not ns.is_exact(G)
+    with pytest.raises(ns.NoClosedForm, match="not decided"):
+        ns.leading_power(G, N)
+    assert ns.leading_power(G * N**2 - G * N**2 + 1 / N**3, N) == -3

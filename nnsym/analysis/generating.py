@@ -50,7 +50,7 @@ import sympy as sp
 
 from ..core.random import random_atoms
 from ..engine.domains import split_domain, with_domain
-from ..engine.expectation import DivergentExpectation, expectation, is_exact
+from ..engine.expectation import DivergentExpectation, Expectation, expectation, is_exact
 from ..errors import NoClosedForm
 from ..model.correlator import Correlator
 from ..model.network import Network, check_n
@@ -67,6 +67,9 @@ def leading_power(expr, N) -> int | None:
     ``expr`` :math:`= c\,N^p + O(N^{p-1})` with :math:`c\ne0`, for an expression that is a Laurent
     polynomial in :math:`N` (:func:`~nnsym.analysis.toolkit.laurent_coefficients`). None for 0, and for
     an expression that is not such a polynomial (e.g. :math:`N` inside an exponential).
+    Raises :class:`~nnsym.NoClosedForm` when a coefficient holds expectations left unevaluated
+    (a numeric result, e.g. the ReLU net's :math:`G_c^{(4)}`) and does not vanish for every value
+    of them: whether it vanishes is then not decided.
 
     >>> N, s = sp.Symbol("N", positive=True), sp.Symbol("s", positive=True)
     >>> leading_power(s**4 * (1 - 1/N) / 8 + 3 * s**4 / N, N), leading_power(s / N**2, N)
@@ -94,6 +97,13 @@ def _is_zero(expr) -> bool:
     expr = sp.sympify(expr)
     if expr == 0:
         return True
+    unevaluated = sorted(expr.atoms(Expectation), key=sp.default_sort_key)
+    if unevaluated:
+        # zero for every value of the expectations (each an unknown) -> zero; else undecided here
+        if _is_zero(expr.xreplace({E: sp.Dummy(f"E{j}") for j, E in enumerate(unevaluated)})):
+            return True
+        raise NoClosedForm("whether the expression vanishes is not decided: it holds expectations left "
+                           f"unevaluated (numeric), e.g. {unevaluated[0]}")
     rng = random.Random(20240611)
 
     def value_for(s):
