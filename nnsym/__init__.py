@@ -75,10 +75,11 @@ from .core.vectors import Component, Dot, ScalarPoint, VectorSymbol, dot, expand
 from .engine import clear_caches as clear_engine_caches
 from .engine.expectation import DivergentExpectation, Expectation, expectation, is_exact, split_domain, with_domain
 from .engine.gaussian import GaussianExpectation, pair_expectation
-from .errors import NNSymError, NNSymWarning, NoClosedForm
+from .errors import LatexError, NNSymError, NNSymWarning, NoClosedForm
 from .model import zoo
 from .model.correlator import Correlator
 from .model.deep import DeepMLP
+from .model.latex import compile_tex, split_prefactor, write_tex
 from .model.network import CostWarning, DerivationCost, Input, Network, TooExpensive, moebius, set_partitions
 from .numeric.kernels import NumericWarning
 from .sampling.montecarlo import MonteCarloEstimate, UnreliableErrorWarning, monte_carlo
@@ -94,6 +95,9 @@ __all__ = [
     "CostWarning",
     "DerivationCost",
     "Correlator",
+    "write_tex",
+    "compile_tex",
+    "split_prefactor",
     "Normal",
     "Uniform",
     "Cauchy",
@@ -115,6 +119,7 @@ __all__ = [
     "NNSymError",
     "NNSymWarning",
     "NoClosedForm",
+    "LatexError",
     "errors",
     "testing",
     "Dot",

@@ -33,6 +33,8 @@ __all__ = [
     "NotACosLayer",
     "NoJointDensity",
     "CollapsedSampleSize",
+    "LatexError",
+    "CommandLineError",
     "NNSymWarning",
     "NumericWarning",
     "UnreliableErrorWarning",
@@ -97,6 +99,16 @@ class CollapsedSampleSize(NNSymError, ValueError):
     r"""A reweighted Monte Carlo estimate is refused: the effective sample size
     :math:`(\sum w)^2/\sum w^2` of its weights fell below the threshold, so the reweighted measure lives
     where the draws rarely go and neither the estimate nor its error bar can be trusted."""
+
+
+class LatexError(NNSymError, RuntimeError):
+    """The LaTeX engine failed on a document nnsym wrote (:func:`nnsym.compile_tex`); the message
+    holds the log's first error line and the log's path."""
+
+
+class CommandLineError(NNSymError, ValueError):
+    """Bad input to an ``nnsym`` command: printed as the one line ``nnsym: error: ...`` with exit
+    code 2 (no traceback)."""
 
 
 # ----------------------------------------------------------------------------- sympy giving up

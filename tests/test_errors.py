@@ -35,6 +35,8 @@ BUILTIN_BASE = {
     "NotACosLayer": ValueError,
     "NoJointDensity": ValueError,
     "CollapsedSampleSize": ValueError,
+    "LatexError": RuntimeError,
+    "CommandLineError": ValueError,
     "NumericWarning": UserWarning,
     "UnreliableErrorWarning": UserWarning,
     "CostWarning": UserWarning,

@@ -83,7 +83,7 @@ def test_correlator_api():
     G4 = ns.zoo.cos_net(2).correlator(4, connected=True)
     assert [p.name for p in G4.points] == ["x_1", "x_2", "x_3", "x_4"]
     assert isinstance(G4.expr, sp.Expr)
-    assert G4.latex().startswith("G^{(4)}_c(x_{1}, x_{2}, x_{3}, x_{4}) = ")
+    assert G4.latex().startswith(r"G^{(4)}_c(x_{1}, \ldots, x_{4}) = ")
     assert G4._repr_latex_().startswith("$")
     assert {s.name for s in G4.free_parameters} == {"N", "sigma_a", "sigma_b"}
     X = np.random.default_rng(2).normal(size=(2, 3, 4, 2))

@@ -171,6 +171,85 @@ class DeepKernel:
             self._ntk = Correlator(self._recursion(ntk=True)[1], self.points, self.dim, name="Theta")
         return self._ntk
 
+    def latex(self, style: str = "inline", label: str | None = None, *, form: str = "recursion",
+              distances: str = "abs", prefactor: bool = True, width: float | None = None) -> str:
+        r"""The NNGP kernel :math:`K^{(L+1)}` and the NTK :math:`\Theta^{(L+1)}` in LaTeX, through the
+        printer of :meth:`nnsym.Correlator.latex` (:mod:`nnsym.model.latex`, same ``style``,
+        ``distances``, ``prefactor``, ``width``).
+
+        ``form="recursion"`` (default) writes them layer by layer, as in a paper, with
+        :math:`K^{(l)}_{ij} \equiv K^{(l)}(x_i, x_j)`:
+        :math:`K^{(1)}_{ij} = C_b^{(0)} + C_W^{(0)} x_i\cdot x_j/d`, then
+        :math:`K^{(l+1)}_{ij} = C_b^{(l)} + C_W^{(l)}E[f(u)f(v)]` in closed form in
+        :math:`K^{(l)}_{ii}, K^{(l)}_{ij}, K^{(l)}_{jj}`, and
+        :math:`\Theta^{(l+1)}_{ij} = K^{(l+1)}_{ij} + C_W^{(l)}\Theta^{(l)}_{ij}E[f'(u)f'(v)]`
+        (left out when the NTK does not exist). ``form="closed"`` writes :attr:`nngp` and
+        :attr:`ntk` fully composed (long already at depth 2).
+
+        With ``style="align"`` the rows of :math:`K^{(L+1)}` and :math:`\Theta^{(L+1)}` are
+        numbered, labelled ``<label>-nngp`` and ``<label>-ntk``.
+
+        Raises :class:`~nnsym.NoClosedForm` when the recursion has no closed form (an activation
+        without closed-form pair moments: use :meth:`evaluate_nngp`).
+
+        >>> import sympy as sp
+        >>> first = DeepKernel(sp.erf, depth=1, d=2).latex(distances="x_ij").split(r",\qquad ")[0]
+        >>> print(first.split(r" \qquad")[0])
+        K^{(1)}_{ij} = \frac{\sigma_{W}^{2} x_{i} \cdot x_{j}}{2} + \sigma_{b}^{2}
+        >>> tex = DeepKernel(sp.erf, depth=2, d=2).latex("align", label="eq:erf")
+        >>> [line.split("&=")[0].strip() for line in tex.splitlines() if r"\label" in line or "&=" in line][-2:]
+        ['\\Theta^{(2)}_{ij}', '\\Theta^{(3)}_{ij}']
+        >>> r"\label{eq:erf-nngp}" in tex and r"\label{eq:erf-ntk}" in tex
+        True
+        """
+        from ..model.latex import LINE_WIDTH, Row, equations
+
+        if form not in ("recursion", "closed"):
+            raise ValueError(f"form must be 'recursion' or 'closed', got {form!r}")
+        if not self._nngp_closed:
+            raise NoClosedForm(f"the NNGP of {self._activation_text} has no closed form to print: "
+                               "evaluate_nngp computes it numerically")
+        try:
+            self._refuse_divergent_ntk()
+            has_ntk = self.symbolic
+        except DivergentExpectation:
+            has_ntk = False
+        L = self.depth
+        tag = (lambda kind: f"{label}-{kind}") if label is not None else (lambda kind: None)
+        opts = dict(distances=distances, prefactor=prefactor, width=width or LINE_WIDTH)
+        if form == "closed":
+            rows = [Row(r"K^{(%d)}(x_{1}, x_{2})" % (L + 1), self.nngp.expr, self.points, tag("nngp"))]
+            if has_ntk:
+                rows.append(Row(r"\Theta^{(%d)}(x_{1}, x_{2})" % (L + 1), self.ntk.expr, self.points, tag("ntk")))
+            return equations(rows, style, **opts, points=self.points)
+        scalar = isinstance(self.points[0], ScalarPoint)
+        xi, xj = (ScalarPoint("x_i"), ScalarPoint("x_j")) if scalar else (
+            VectorSymbol("x_i", self.dim), VectorSymbol("x_j", self.dim))
+        names: dict = {}
+
+        def layer(kind: str, l: int, ab: str) -> sp.Symbol:  # K^{(l)}_{ab}, Theta^{(l)}_{ab}
+            name = f"z{kind}{l}_{ab}"  # z: after the hyper-parameters in sympy's order of factors
+            sym = sp.Symbol(name, positive=True) if ab != "ij" else sp.Symbol(name, real=True)
+            names[sym] = r"%s^{(%d)}_{%s}" % (r"\Theta" if kind == "T" else "K", l, ab)
+            return sym
+
+        k11, k12, k22 = self._k
+        subs = [{k11: layer("K", l, "ii"), k12: layer("K", l, "ij"), k22: layer("K", l, "jj")} for l in range(1, L + 1)]
+        first = self.spec.input_kernel(xi * xj if scalar else Dot(xi, xj))
+        rows = [Row(r"K^{(1)}_{ij}", first, (xi, xj), None, L == 0,
+                    r" \qquad \big(K^{(l)}_{ij} \equiv K^{(l)}(x_{i}, x_{j})\big)")]
+        for l, (m, sub) in enumerate(zip(self._layers, subs), start=1):
+            rows.append(Row(r"K^{(%d)}_{ij}" % (l + 1), self.spec.kernel_step(l, m.P.xreplace(sub)),
+                            tuple(sub.values()), tag("nngp") if l == L else None, l == L))
+        if has_ntk:
+            rows.append(Row(r"\Theta^{(1)}_{ij}", layer("K", 1, "ij"), (), None, False))
+            for l, (m, sub) in enumerate(zip(self._layers, subs), start=1):
+                K_next, T = layer("K", l + 1, "ij"), layer("T", l, "ij")
+                rows.append(Row(r"\Theta^{(%d)}_{ij}" % (l + 1),
+                                self.spec.ntk_step(l, K_next, T, m.Pd.xreplace(sub)),
+                                tuple(sub.values()) + (K_next, T), tag("ntk") if l == L else None, l == L))
+        return equations(rows, style, **opts, symbol_names=names)
+
     def _refuse_divergent_ntk(self):
         self.spec.check_ntk()
         for m in self._distinct:

@@ -232,9 +232,28 @@ class PowerSpectrum:
         tag = "" if self.is_exact else " (numeric)"
         return f"PowerSpectrum[{self.method}]{tag}(G(p) = {self.expr})"
 
-    def latex(self) -> str:
-        note = "" if self.is_exact else r" \quad \text{(numeric)}"
-        return r"G(%s) = %s%s" % (sp.latex(self.momentum), sp.latex(self.expr), note)
+    def latex(self, style: str = "inline", label: str | None = None, *, distances: str = "abs",
+              prefactor: bool = True, width: float | None = None) -> str:
+        r"""LaTeX of :math:`G(p) = \dots` (plus :math:`(2\pi)^d c_0\,\delta^{(d)}(p)` for a zero mode),
+        printed like :meth:`nnsym.Correlator.latex` (same ``style``, ``label``, ``distances``,
+        ``prefactor``, ``width``; :mod:`nnsym.model.latex`).
+
+        >>> import nnsym as ns
+        >>> print(ns.zoo.cauchy_net().power_spectrum().latex())
+        G(p) = \frac{m \sigma_{a}^{2}}{p^{2} + m^{2}}
+        >>> print(ns.zoo.cos_net(2).power_spectrum().latex(distances="x_ij"))
+        G(p) = \frac{2 \pi \sigma_{a}^{2}}{\sigma_{b}^{2}} e^{- \frac{p^{2}}{\sigma_{b}^{2}}}
+        """
+        from ..model.latex import LINE_WIDTH, equation
+
+        note = ""
+        if self.zero_mode != 0:
+            note += r" + %s\,\delta^{(%s)}(%s)" % (sp.latex((2 * sp.pi) ** self.dim * self.zero_mode),
+                                                   sp.latex(self.dim), sp.latex(self.momentum))
+        if not self.is_exact:
+            note += r" \quad \text{(numeric)}"
+        return equation(r"G(%s)" % sp.latex(self.momentum), self.expr, (self.momentum,), style, label,
+                        distances=distances, prefactor=prefactor, width=width or LINE_WIDTH, note=note)
 
     def _repr_latex_(self):
         return "$\\displaystyle " + self.latex() + "$"

@@ -155,9 +155,9 @@ class Law:
     of one number; a parameter with ``shape=d`` has :math:`d` i.i.d. components of it. A
     *joint* law (``joint = True``) is the law of a whole vector (the uniform ball).
 
-    Subclassing
-    -----------
-    A new scalar law is one subclass, as with ``scipy.stats.rv_continuous``. It defines:
+    Notes
+    -----
+    **Subclassing.** A new scalar law is one subclass, as with ``scipy.stats.rv_continuous``. It defines:
 
     * ``name`` and ``__init__(self, *params)``: call ``super().__init__(*params)`` (which
       sympifies them into ``self.params``), then check them (:func:`check_real`,

@@ -192,13 +192,19 @@ class ScalarProduct(sp.Function):
     def _sympystr(self, printer):
         return "Dot(%s, %s)" % (printer._print(self.args[0]), printer._print(self.args[1]))
 
-    def _latex(self, printer):
+    def _latex(self, printer, exp=None):
         u, v = self.args
-        if u == v:
-            return r"\left|%s\right|^{2}" % printer._print(u)
+        if u == v:  # |u|^2, and (|u|^2)^k = |u|^{2k} for an integer power of it (exp: printed LaTeX)
+            norm = printer._print(u)
+            if exp is None:
+                return r"\left|%s\right|^{2}" % norm
+            if str(exp).lstrip("-").isdigit():
+                return r"\left|%s\right|^{%d}" % (norm, 2 * int(exp))
+            return r"\left(\left|%s\right|^{2}\right)^{%s}" % (norm, exp)
         pu = printer.parenthesize(u, sp.printing.precedence.PRECEDENCE["Mul"])
         pv = printer.parenthesize(v, sp.printing.precedence.PRECEDENCE["Mul"])
-        return r"%s \cdot %s" % (pu, pv)
+        body = r"%s \cdot %s" % (pu, pv)
+        return body if exp is None else r"\left(%s\right)^{%s}" % (body, exp)
 
     def _pretty(self, printer):
         u, v = self.args

@@ -16,6 +16,7 @@ from ..engine.expectation import is_exact
 from ..numeric.bindings import Bindings
 from ..numeric.kernels import evaluate as evaluate_kernel
 from .extensions import call
+from .latex import LINE_WIDTH, equation, points_latex
 
 __all__ = ["Correlator"]
 
@@ -59,18 +60,53 @@ class Correlator:
 
     # ------------------------------------------------------------------ printing
     def symbol_latex(self) -> str:
-        args = ", ".join(sp.latex(p) for p in self.points)
+        r"""The left-hand side :math:`G^{(n)}_c(x_1, \ldots, x_n)` (all points listed for n <= 3).
+
+        >>> import nnsym as ns
+        >>> ns.zoo.cos_net(2).correlator(4, connected=True).symbol_latex()
+        'G^{(4)}_c(x_{1}, \\ldots, x_{4})'
+        """
         sub = "_c" if self.connected else ""
         base, _, label = self.name.partition("_")  # "G_c" -> G; "I_IB" -> I_{IB} (a named part)
+        base = sp.latex(sp.Symbol(base))  # "Theta" -> \Theta
         if label and label != "c":
             base = r"%s_{\mathrm{%s}}" % (base, label)
-        return r"%s^{(%d)}%s(%s)" % (base, self.n, sub, args)
+        return r"%s^{(%d)}%s(%s)" % (base, self.n, sub, points_latex(self.points))
 
-    def latex(self) -> str:
-        r"""LaTeX of the correlator, ``G^{(n)}(x_1, ...) = ...``."""
-        body = sp.latex(self.expr)
+    def latex(self, style: str = "inline", label: str | None = None, *, distances: str = "abs",
+              prefactor: bool = True, width: float = LINE_WIDTH) -> str:
+        r"""LaTeX of the correlator in physics notation, :math:`G^{(n)}(x_1, \ldots) = \dots`.
+
+        The point-independent common factor of the terms is pulled out in front,
+        :math:`\frac{\sigma_a^4}{8N}\Big[\dots\Big]`; scalar products print as
+        :math:`x_1\cdot x_2`. Printer: :mod:`nnsym.model.latex`.
+
+        Parameters
+        ----------
+        style : ``"inline"`` (one equation string) or ``"align"`` (an ``align`` environment, a
+            few terms per line, ``\nonumber`` on the continuation lines).
+        label : ``\label`` of the equation, e.g. ``"eq:G4c"`` (``style="align"`` only).
+        distances : ``"abs"`` for :math:`|x_1 - x_2|^2`, ``"x_ij"`` for :math:`x_{12}^2`.
+        prefactor : pull the common constant factor out (default True).
+        width : ``align`` line width, in :func:`~nnsym.model.latex.latex_width` units.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> import nnsym as ns
+        >>> print(ns.zoo.cos_net(2).correlator(2).latex(distances="x_ij"))
+        G^{(2)}(x_{1}, x_{2}) = \frac{\sigma_{a}^{2}}{2} e^{- \frac{\sigma_{b}^{2} x_{12}^{2}}{4}}
+        >>> print(ns.zoo.cos_net(1).correlator(2).latex("align", label="eq:G2", distances="x_ij"))
+        \begin{align}
+        G^{(2)}(x_{1}, x_{2}) &= \frac{\sigma_{a}^{2}}{2} e^{- \frac{\sigma_{b}^{2} x_{12}^{2}}{2}} \label{eq:G2}
+        \end{align}
+        """
         note = "" if self.is_exact else r" \quad \text{(expectations left unevaluated: numeric)}"
-        return r"%s = %s%s" % (self.symbol_latex(), body, note)
+        return equation(self.symbol_latex(), self.expr, self.points, style, label, distances=distances,
+                        prefactor=prefactor, width=width, note=note)
 
     def _repr_latex_(self) -> str:
         return "$\\displaystyle " + self.latex() + "$"

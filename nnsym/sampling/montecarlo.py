@@ -148,7 +148,7 @@ def monte_carlo(
     X,
     connected: bool = False,
     samples: int = 10**6,
-    seed: int | None = 0,
+    seed: "int | np.random.SeedSequence | None" = 0,
     method: str = "auto",
     batches: int = 32,
     chunk_size: int | None = None,
@@ -160,7 +160,9 @@ def monte_carlo(
     r"""Estimate :math:`G^{(n)}` (or :math:`G^{(n)}_c`) of ``net`` at point sets ``X`` (shape (..., n, d)).
 
     ``method``: ``"neuron"`` (i.i.d. neurons only), ``"network"`` or ``"auto"``
-    (neuron when valid). ``samples`` counts the estimator's units. ``chunk_size``
+    (neuron when valid). ``samples`` counts the estimator's units. ``seed``: an integer or a
+    ``numpy.random.SeedSequence`` (e.g. one of ``SeedSequence(s).spawn(k)``, for independent runs);
+    the same seed gives the same numbers. ``chunk_size``
     (draws per task) bounds memory and does not change the result; ``client``
     (a ``dask.distributed.Client`` or a scheduler address) runs the chunks as
     Dask tasks; ``progress=True`` shows a tqdm bar (a number: only after that many seconds);
@@ -239,7 +241,11 @@ def monte_carlo_bound(net: Network, n: int, X, bindings: Bindings, connected: bo
     _check_moments(net, n, connected)
     per_draw = P * n * (N if method == "network" else 1)
     block_sizes = block_layout(samples, batches, max(1, BLOCK_ELEMENTS // per_draw))
-    seeds = np.random.SeedSequence(seed).spawn(len(block_sizes))
+    if isinstance(seed, np.random.SeedSequence):  # a copy, so the caller's object is not advanced by spawn
+        root = np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key, pool_size=seed.pool_size)
+    else:
+        root = np.random.SeedSequence(seed)
+    seeds = root.spawn(len(block_sizes))
     work = BlockWork(net, n, Xf, dict(values), method, block_sizes, seeds, backend, sampler=probe)
 
     nb = work.blocks
