@@ -52,7 +52,7 @@ def test_nonpositive_points_is_a_clear_error(capsys, points):
     captured = capsys.readouterr()
     assert code != 0
     assert "--points" in captured.err
-    assert "the number of points must be an integer >= 1" in captured.err
+    assert "the number of points must be a positive integer, got" in captured.err
 
 
 def test_list_shows_zoo_networks(capsys):

@@ -43,7 +43,8 @@ def _integer_at_least(text: str, least: int, what: str, hint: str = "") -> int:
         value = None
     if value is None or value < least:
         shown = repr(text) if value is None else value
-        raise argparse.ArgumentTypeError(f"{what} must be an integer >= {least}, got {shown}{hint}")
+        kind = {0: "a non-negative integer", 1: "a positive integer"}.get(least, f"an integer >= {least}")
+        raise argparse.ArgumentTypeError(f"{what} must be {kind}, got {shown}{hint}")
     return value
 
 
