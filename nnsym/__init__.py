@@ -27,6 +27,7 @@ from .analysis.couplings import (
     local_term_correlators,
     quartic_coupling,
 )
+from .analysis.deep_exact import exact_moments, exact_output_moment, gram_moment_step, gram_symbol, input_product_symbol
 from .analysis.deformation import DeformedEstimate, FirstOrderDeformation, deformed_monte_carlo, first_order_deformation
 from .analysis.design import inverse_design
 from .analysis.field_density import (
@@ -38,6 +39,7 @@ from .analysis.field_density import (
     gaussian_density,
     single_neuron_characteristic_function,
 )
+from .analysis.finite_width import FiniteWidthExpansion, finite_width_expansion
 from .analysis.generating import GeneratingFunctional, cumulant_generating_functional, leading_power
 from .analysis.independence import IndependenceSplit, independence_breaking, independence_monte_carlo, independent_twin
 from .analysis.momentum_coupling import (
@@ -148,6 +150,13 @@ __all__ = [
     "ntk_predict",
     "gp_posterior",
     "sample_deep_mlp",
+    "finite_width_expansion",
+    "FiniteWidthExpansion",
+    "exact_moments",
+    "exact_output_moment",
+    "gram_moment_step",
+    "gram_symbol",
+    "input_product_symbol",
     "power_spectrum",
     "PowerSpectrum",
     "Verdict",
