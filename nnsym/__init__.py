@@ -27,6 +27,7 @@ from .analysis.couplings import (
     local_term_correlators,
     quartic_coupling,
 )
+from .analysis.criticality import CriticalPoint, DepthProfile, critical_point, sampled_excess_kurtosis, vertex_vs_depth
 from .analysis.deep_exact import exact_moments, exact_output_moment, gram_moment_step, gram_symbol, input_product_symbol
 from .analysis.deformation import DeformedEstimate, FirstOrderDeformation, deformed_monte_carlo, first_order_deformation
 from .analysis.design import inverse_design
@@ -152,6 +153,11 @@ __all__ = [
     "sample_deep_mlp",
     "finite_width_expansion",
     "FiniteWidthExpansion",
+    "critical_point",
+    "CriticalPoint",
+    "vertex_vs_depth",
+    "DepthProfile",
+    "sampled_excess_kurtosis",
     "exact_moments",
     "exact_output_moment",
     "gram_moment_step",
