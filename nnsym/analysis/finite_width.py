@@ -210,7 +210,8 @@ def _pairs(M: int):
 
 
 def _layer(f, kinks, K, V, K1, C_W, C_b, ratio, n: int):
-    """One step l -> l+1 of the three recursions (``V`` and ``K1`` in pair coordinates)."""
+    """One step l -> l+1 of the three recursions (``V`` and ``K1`` in pair coordinates); also returns the
+    two terms of ``V_next``: the single-layer (fresh 4-point) term and the propagated one."""
     M = K.shape[0]
     pairs, pid = _pairs(M)
     P = len(pairs)
@@ -230,7 +231,9 @@ def _layer(f, kinks, K, V, K1, C_W, C_b, ratio, n: int):
         for j in range(i, P):
             Q[i, j] = Q[j, i] = moment(p + pairs[j])
     K_next = C_b + C_W * Pm
-    V_next = C_W**2 * (Q - np.outer(Pm, Pm))
+    V_single = C_W**2 * (Q - np.outer(Pm, Pm))
+    V_next = V_single
+    V_prop = np.zeros((P, P))
     K1_next = np.zeros(P)
     if np.any(V) or np.any(K1):
         E2 = np.zeros((P, P))  # E2[p, beta] = sum over ordered (b1, b2) -> beta of <d_b1 d_b2 F_p>
@@ -248,9 +251,10 @@ def _layer(f, kinks, K, V, K1, C_W, C_b, ratio, n: int):
             v4 = V[ids[:, :, None, None], ids[None, None, :, :]]
             k1 = K1[ids]
             K1_next[i] = 0.5 * np.sum(k1 * D2) + 0.125 * np.sum(v4 * D4)
-        V_next = V_next + 0.25 * C_W**2 * ratio * E2 @ V @ E2.T
+        V_prop = 0.25 * C_W**2 * ratio * E2 @ V @ E2.T
+        V_next = V_next + V_prop
         K1_next = C_W * ratio * K1_next
-    return K_next, V_next, K1_next
+    return K_next, V_next, K1_next, V_single, V_prop
 
 
 @dataclasses.dataclass(frozen=True)
@@ -267,6 +271,14 @@ class FiniteWidthExpansion:
         ratios, all 1, are used and :meth:`two_point` / :meth:`connected_four_point` need ``n``).
     error : the estimated absolute quadrature error (largest difference of two quadrature orders
         over all entries of K, V, K1).
+    V_single, V_propagated : dicts by layer (M, M, M, M), the two terms of the :math:`V` recursion,
+        ``V[l] == V_single[l] + V_propagated[l]``: the single-layer term
+        :math:`C_W^2[\langle\sigma\sigma\sigma\sigma\rangle
+        - \langle\sigma\sigma\rangle\langle\sigma\sigma\rangle]_{K^{(l-1)}}`
+        and the vertex of layer :math:`l-1` carried up,
+        :math:`\frac{C_W^2}{4}\frac{n_{l-1}}{n_{l-2}}\sum V^{(l-1)}\langle\partial\partial\sigma\sigma\rangle
+        \langle\partial\partial\sigma\sigma\rangle` (zero for :math:`l \le 2`). They give
+        :meth:`independence_split`.
     """
 
     X: np.ndarray
@@ -276,6 +288,8 @@ class FiniteWidthExpansion:
     V: dict
     K1: dict
     error: float
+    V_single: dict = dataclasses.field(default_factory=dict)
+    V_propagated: dict = dataclasses.field(default_factory=dict)
 
     def _n(self, n):
         n = self.widths[-1] if n is None else n
@@ -303,6 +317,81 @@ class FiniteWidthExpansion:
                              f"shape (T, 4); got shape {idx.shape}")
         return G[idx[:, 0], idx[:, 1], idx[:, 2], idx[:, 3]]
 
+    def independence_split(self, indices=None, n=None) -> tuple:
+        r"""The output's leading :math:`G_c^{(4)}` split as :math:`G_c^{(4)} = I_N + I_{IB}`
+        (:mod:`nnsym.analysis.independence`): finite width of i.i.d. neurons plus independence breaking.
+
+        The output :math:`\phi = \sum_{j\le n_L} W^{(L)}_j\sigma_j + b^{(L)}`,
+        :math:`\sigma_j = f_L(z^{(L)}_j)`, is a single-layer network of width :math:`N = n_L` whose
+        readout :math:`a_j = W^{(L)}_j\sim\mathcal N(0, C_W/n_L)` is i.i.d. and independent of the
+        neurons :math:`h_j = \sigma_j`; the neurons are identically distributed but *dependent*: they
+        share all the lower layers. With :math:`C_W = C_W^{(L)}`, expectations under :math:`K^{(L)}`
+        and the sums over the three pairings :math:`(a_1a_2)(a_3a_4)`, :math:`(a_1a_3)(a_2a_4)`,
+        :math:`(a_1a_4)(a_2a_3)`:
+
+        * :math:`I_N = N\kappa_4(ah)` of one last-layer neuron (the network's independent twin: each
+          last-layer neuron with its own lower network) is, at leading order, the single-layer term of
+          the :math:`V^{(L+1)}` recursion,
+
+          .. math:: I_N = \frac{1}{n_L}\sum_{\rm pairings} C_W^2\big[\langle\sigma_{a_1}\sigma_{a_2}
+                    \sigma_{a_3}\sigma_{a_4}\rangle - \langle\sigma_{a_1}\sigma_{a_2}\rangle
+                    \langle\sigma_{a_3}\sigma_{a_4}\rangle\big]_{K^{(L)}} + O(n^{-2}),
+
+          because :math:`N\kappa_4(ah) = \frac{C_W^2}{n_L}\sum_{\rm pairings}\mathrm{Cov}(h_{a_1}h_{a_2},
+          h_{a_3}h_{a_4})` and one neuron's law is :math:`\mathcal N(0, K^{(L)})` up to
+          :math:`O(1/n_{L-1})`;
+        * :math:`I_{IB} = N(N-1)E[a^2]^2\sum_{\rm pairings}\mathrm{Cov}(h_{i;a_1}h_{i;a_2},
+          h_{j;a_3}h_{j;a_4})`, :math:`i\ne j`, is, at leading order, the propagated term: given
+          layer :math:`L-1` the neurons :math:`i\ne j` are independent Gaussians of covariance
+          :math:`\hat G^{(L)}`, so the covariance is that of :math:`E[\sigma\sigma|\hat G] \approx
+          \langle\sigma\sigma\rangle + \frac12\sum\delta\hat G_{b_1b_2}\langle\partial_{b_1}\partial_{b_2}
+          (\sigma\sigma)\rangle` with :math:`\mathrm{Cov}(\delta\hat G,\delta\hat G) = V^{(L)}/n_{L-1}`:
+
+          .. math:: I_{IB} = \frac{1}{n_L}\sum_{\rm pairings}\frac{C_W^2}{4}\frac{n_L}{n_{L-1}}
+                    \sum_{b_1..b_4}V^{(L)}_{(b_1b_2)(b_3b_4)}\langle\partial_{b_1}\partial_{b_2}
+                    (\sigma_{a_1}\sigma_{a_2})\rangle\langle\partial_{b_3}\partial_{b_4}
+                    (\sigma_{a_3}\sigma_{a_4})\rangle + O(n^{-2}).
+
+        So :math:`I_N + I_{IB}` is :meth:`connected_four_point`; at depth 1 the neurons are i.i.d.
+        and :math:`I_{IB} = 0`; :math:`I_{IB}` is suppressed by the *lower* width :math:`n_{L-1}`
+        only, so at fixed :math:`n_{L-1}` and :math:`n_L\to\infty`, :math:`G_c^{(4)}\to I_{IB}`
+        (the Halverson statement :math:`\lim_N G_c = \lim_N I_{IB}` with :math:`N = n_L`).
+
+        Parameters
+        ----------
+        indices : optional integer 4-tuples, shape (T, 4), as in :meth:`connected_four_point`.
+        n : the last hidden width :math:`n_L` (default: the spec's).
+
+        Returns
+        -------
+        (I_N, I_IB) : two (M, M, M, M) arrays, or (T,) arrays at ``indices``.
+
+        Examples
+        --------
+        >>> import numpy as np, sympy as sp
+        >>> spec = DeepMLP(lambda z: sp.Max(0, z), depth=2, d=2, widths=32, sigma_W=np.sqrt(2), sigma_b=0)
+        >>> I_N, I_IB = finite_width_expansion(spec, np.array([[1.0, 0.0]])).independence_split()
+        >>> round(float(I_N[0, 0, 0, 0]), 8), round(float(I_IB[0, 0, 0, 0]), 8)  # 3*5/32 each
+        (0.46875, 0.46875)
+        """
+        if not self.V_single:
+            raise ValueError("independence_split: this FiniteWidthExpansion was built without the parts of V "
+                             "(V_single, V_propagated); build it with finite_width_expansion")
+        L = self.depth + 1
+        return (self._pairing_sum(self.V_single[L], indices, n, "independence_split"),
+                self._pairing_sum(self.V_propagated[L], indices, n, "independence_split"))
+
+    def _pairing_sum(self, V, indices, n, who: str) -> np.ndarray:
+        G = (V + V.transpose(0, 2, 1, 3) + V.transpose(0, 3, 2, 1)) / self._n(n)
+        if indices is None:
+            return G
+        idx = np.asarray(indices)
+        if idx.ndim != 2 or idx.shape[1] != 4 or not np.issubdtype(idx.dtype, np.integer) or (
+                idx.size and (idx.min() < 0 or idx.max() >= G.shape[0])):
+            raise ValueError(f"{who}: indices must be integer 4-tuples in 0..{G.shape[0] - 1}, "
+                             f"shape (T, 4); got shape {idx.shape}")
+        return G[idx[:, 0], idx[:, 1], idx[:, 2], idx[:, 3]]
+
     def normalised_vertex(self) -> dict:
         r""":math:`V^{(l)}_{(aa)(aa)}/(K^{(l)}_{aa})^2` per layer (arrays (M,)): the single-input
         4-point vertex in units of the kernel; :math:`\frac{3}{n}` times it is the excess kurtosis."""
@@ -321,15 +410,19 @@ def _full_K(Kp: np.ndarray, M: int) -> np.ndarray:
 
 
 def _run(fs, kinks, CW, Cb, ratios, K0, n: int):
+    """The recursions from layer 1 to L+1: lists of K (full), V, K1 (pair coordinates) and the
+    (single-layer, propagated) parts of each V."""
     M = K0.shape[0]
     P = M * (M + 1) // 2
     Ks, Vs, K1s = [K0], [np.zeros((P, P))], [np.zeros(P)]
+    parts = [(np.zeros((P, P)), np.zeros((P, P)))]
     for l in range(len(fs)):
-        K, V, K1 = _layer(fs[l], kinks[l], Ks[-1], Vs[-1], K1s[-1], CW[l], Cb[l], ratios[l], n)
+        K, V, K1, V_single, V_prop = _layer(fs[l], kinks[l], Ks[-1], Vs[-1], K1s[-1], CW[l], Cb[l], ratios[l], n)
         Ks.append(_full_K(K, M))
         Vs.append(V)
         K1s.append(K1)
-    return Ks, Vs, K1s
+        parts.append((V_single, V_prop))
+    return Ks, Vs, K1s, parts
 
 
 def finite_width_expansion(spec: DeepMLP, X, widths=None, nodes: tuple = (NODES, NODES_CHECK),
@@ -397,12 +490,15 @@ def finite_width_expansion(spec: DeepMLP, X, widths=None, nodes: tuple = (NODES,
         kinks.append(ks)
         fs.append(sp.lambdify([z], fz, modules=["scipy", "numpy"]))
     runs = [_run(fs, kinks, CW, Cb, ratios, K0, k) for k in nodes]
-    (Ks, Vs, K1s), (Kc, Vc, K1c) = runs
-    err = max(max(float(np.max(np.abs(a - b))) for a, b in zip(x, y)) for x, y in zip(runs[0], runs[1]))
+    (Ks, Vs, K1s, parts), (Kc, Vc, K1c, _) = runs
+    err = max(max(float(np.max(np.abs(a - b))) for a, b in zip(x, y)) for x, y in zip(runs[0][:3], runs[1][:3]))
     K = {l + 1: Ks[l] for l in range(L + 1)}
     V = {l + 1: _full_V(Vs[l], M) for l in range(L + 1)}
     K1 = {l + 1: _full_K(K1s[l], M) for l in range(L + 1)}
-    return FiniteWidthExpansion(X=X, depth=L, widths=tuple(ws), K=K, V=V, K1=K1, error=err)
+    V_single = {l + 1: _full_V(parts[l][0], M) for l in range(L + 1)}
+    V_prop = {l + 1: _full_V(parts[l][1], M) for l in range(L + 1)}
+    return FiniteWidthExpansion(X=X, depth=L, widths=tuple(ws), K=K, V=V, K1=K1, error=err,
+                                V_single=V_single, V_propagated=V_prop)
 
 
 def _widths(spec: DeepMLP, widths, values) -> list:
