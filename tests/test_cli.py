@@ -333,3 +333,11 @@ def test_plot_option_writes_a_picture(argv, tmp_path, capsys):
     stem = tmp_path / "both"
     assert cli.main([*argv, "--plot", str(stem)]) == 0
     assert (tmp_path / "both.png").is_file() and (tmp_path / "both.pdf").stat().st_size > 1000
+
+
+def test_latex_label_of_a_users_network_is_its_object_name(tmp_path, capsys):
+    f = tmp_path / "mynet.py"
+    f.write_text(USER_FILE)
+    assert cli.main(["derive", f"{f}:net", "--points", "2", "--format", "latex"]) == 0
+    out = capsys.readouterr().out
+    assert r"\label{eq:net-G2}" in out and r"\begin{align}" in out

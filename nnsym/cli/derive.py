@@ -89,6 +89,14 @@ def _check(args, net, corr, d, values, out) -> int:
     return 0 if rep.passed else 1
 
 
+def _label_stem(spec: str) -> str:
+    """The name in an equation label: the zoo name, or OBJECT of FILE.py:OBJECT."""
+    import re
+
+    stem = spec.rpartition(":")[2] if spec.rpartition(":")[0].endswith(".py") else spec
+    return re.sub(r"[^A-Za-z0-9-]+", "-", stem).strip("-") or "G"
+
+
 def _function_name(corr) -> str:
     return "G" + ("_c" if getattr(corr, "connected", False) else "") + str(corr.n)
 
@@ -101,7 +109,7 @@ def _formatted(args, corr, d, what: str, elapsed: float) -> str:
         return str(corr.expr) + "\n"
     if fmt == "latex":
         try:
-            return corr.latex(style="align", label=f"eq:{args.name}-{_function_name(corr)}") + "\n"
+            return corr.latex(style="align", label=f"eq:{_label_stem(args.name)}-{_function_name(corr)}") + "\n"
         except TypeError:  # a correlator type without styles (the neuron correlator)
             return corr.latex() + "\n"
     if fmt == "python":
