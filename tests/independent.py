@@ -121,7 +121,7 @@ class SubsetMomentAccumulator:
         self.square_sums.append(sq.sum(axis=-1))
         self.square_tops.append(sq.max(axis=-1, initial=0.0))
 
-    def trusted(self, min_nonzero: int = 100, max_share: float = 0.05) -> np.ndarray:
+    def trusted(self, min_nonzero: int = 50, max_share: float = 0.25) -> np.ndarray:
         """Whether the jackknife error of the estimate can be believed, per point set.
 
         A product that is non-zero only in rare draws (a ReLU firing in a far tail) is seen a
