@@ -306,16 +306,7 @@ class FiniteWidthExpansion:
         r"""The output's leading connected 4-point function
         :math:`G^{(4)}_c = \frac{1}{n_L}[V_{(a_1a_2)(a_3a_4)} + V_{(a_1a_3)(a_2a_4)} + V_{(a_1a_4)(a_2a_3)}]`,
         :math:`V = V^{(L+1)}`: an (M, M, M, M) array, or at the 4-tuples ``indices`` (shape (T, 4)) a (T,) array."""
-        V = self.V[self.depth + 1]
-        G = (V + V.transpose(0, 2, 1, 3) + V.transpose(0, 3, 2, 1)) / self._n(n)
-        if indices is None:
-            return G
-        idx = np.asarray(indices)
-        if idx.ndim != 2 or idx.shape[1] != 4 or not np.issubdtype(idx.dtype, np.integer) or (
-                idx.size and (idx.min() < 0 or idx.max() >= G.shape[0])):
-            raise ValueError(f"connected_four_point: indices must be integer 4-tuples in 0..{G.shape[0] - 1}, "
-                             f"shape (T, 4); got shape {idx.shape}")
-        return G[idx[:, 0], idx[:, 1], idx[:, 2], idx[:, 3]]
+        return self._pairing_sum(self.V[self.depth + 1], indices, n, "connected_four_point")
 
     def independence_split(self, indices=None, n=None) -> tuple:
         r"""The output's leading :math:`G_c^{(4)}` split as :math:`G_c^{(4)} = I_N + I_{IB}`
