@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .options import InputError, add_plot, add_quiet, check_names, dimension, name_value, positive_int
+from .options import InputError, add_plot, add_quiet, check_names, dimension, name_value, positive_int, save_plot
 
 __all__ = ["add_parser", "run", "ACTIVATIONS", "activation"]
 
@@ -124,7 +124,5 @@ def run(args, out, err) -> int:
     if args.plot:
         if args.d < 2:
             raise InputError("--plot draws the kernels against the angle between two inputs: needs --d >= 2")
-        from .options import save_plot
-
         save_plot(lambda plot: plot.kernels_vs_angle(K, **values), args.plot, out)
     return 0

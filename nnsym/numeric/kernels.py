@@ -113,6 +113,12 @@ class _Printer(SciPyPrinter):
         return "(%s)[..., %s]" % (self._print(u), self._print(j))
 
 
+def numpy_printer() -> _Printer:
+    """The printer of every kernel: numpy/scipy names, fully qualified, nnsym's helpers."""
+    return _Printer({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": True,
+                     "user_functions": {}})
+
+
 def canonical_tree(expr):
     """Rebuild ``expr`` bottom-up with evaluation, so every ``Add``/``Mul`` is canonical.
 
@@ -130,8 +136,7 @@ def compile_kernel(args, expr, modules=None):
     ``modules``: the namespaces the printed code runs in (default: nnsym's numpy helpers, scipy,
     numpy); an array backend passes its own (see :mod:`nnsym.sampling.backends`)."""
     expr = canonical_tree(expr)
-    printer = _Printer({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": True,
-                        "user_functions": {}})
+    printer = numpy_printer()
     if modules is None:
         modules = [_NAMESPACE, "scipy", "numpy"]
     return sp.lambdify(args, expr, modules=modules, printer=printer, cse=True, docstring_limit=0)
@@ -177,13 +182,11 @@ def python_source(expr, points, dim, name: str = "G", doc: str = "") -> str:
     ones = ones_symbols(expr)
     hyper = sorted(expr.free_symbols - set(points) - set(ones) - ({dsym} if dsym is not None else set()),
                    key=sp.default_sort_key)
-    printer = _Printer({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": True,
-                        "user_functions": {}})
+    printer = numpy_printer()
     pnames = [printer.doprint(p) for p in points]
     replacements, (body,) = sp.cse([expr], symbols=sp.numbered_symbols("t_"), optimizations=None)
-    helpers = [fn for fn_name, fn in _NAMESPACE.items()]
     lines = ["import numpy", "import numpy as np", "import scipy", "import scipy.special", ""]
-    for fn in helpers:
+    for fn in _NAMESPACE.values():
         lines += [inspect.getsource(fn).rstrip(), ""]
     lines.append(f"_ROUNDING = {_ROUNDING!r}")
     lines.append("")
