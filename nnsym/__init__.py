@@ -40,7 +40,13 @@ from .analysis.field_density import (
     gaussian_density,
     single_neuron_characteristic_function,
 )
-from .analysis.finite_width import FiniteWidthExpansion, finite_width_expansion
+from .analysis.finite_width import (
+    FiniteWidthCorrelator,
+    FiniteWidthExpansion,
+    PairTensor,
+    finite_width_correlator,
+    finite_width_expansion,
+)
 from .analysis.generating import GeneratingFunctional, cumulant_generating_functional, leading_power
 from .analysis.independence import IndependenceSplit, independence_breaking, independence_monte_carlo, independent_twin
 from .analysis.momentum_coupling import (
@@ -84,6 +90,7 @@ from .model.correlator import Correlator
 from .model.deep import DeepMLP
 from .model.latex import compile_tex, split_prefactor, write_tex
 from .model.network import CostWarning, DerivationCost, Input, Network, TooExpensive, moebius, set_partitions
+from .numeric.gaussian_moments import ActivationMoments, activation_moments, sign_moment, sign_polynomial_moment
 from .numeric.kernels import NumericWarning
 from .sampling.montecarlo import MonteCarloEstimate, UnreliableErrorWarning, monte_carlo
 from .sampling.sampler import NetworkSampler
@@ -153,6 +160,13 @@ __all__ = [
     "sample_deep_mlp",
     "finite_width_expansion",
     "FiniteWidthExpansion",
+    "finite_width_correlator",
+    "FiniteWidthCorrelator",
+    "PairTensor",
+    "activation_moments",
+    "ActivationMoments",
+    "sign_moment",
+    "sign_polynomial_moment",
     "critical_point",
     "CriticalPoint",
     "vertex_vs_depth",

@@ -396,3 +396,114 @@ def test_independence_split_against_monte_carlo():
     print("G_c MC", np.round(mc_G, 5), "vs I_N + I_IB MC: z", np.round(zsum, 1))
     assert np.all(np.abs(zN) < 5) and np.all(np.abs(zIB) < 5) and np.all(np.abs(zsum) < 5)
     assert np.min(np.abs(mc_IB[[0, 1, 4]]) / err_IB[[0, 1, 4]]) > 5  # the MC sees the independence breaking
+
+
+# ------------------------------------------------------------------ closed-form moments (all inputs at once)
+LEAKY = lambda z: sp.Max(z, z / 5)  # noqa: E731
+X4 = np.array([[1.0, 0.3, -0.2], [0.2, -1.0, 0.5], [0.4, 0.4, 1.0], [-0.7, 0.5, 0.3]])
+
+
+@pytest.mark.parametrize("act, sW, sb", [(RELU, np.sqrt(2), 0.1), (sp.erf, 1.3, 0.2), (LEAKY, 1.2, 0.3)],
+                         ids=["relu", "erf", "leaky"])
+def test_closed_form_moments_agree_with_quadrature(act, sW, sb):
+    """Two independent routes to every Gaussian expectation of the recursion: the closed-form backend
+    (Price derivatives of the engine's pair form, integration by parts / the four-sign integral for the
+    4-point moments) and the panel quadrature of each entry; they agree within their stated errors."""
+    spec = DeepMLP(act, depth=2, d=3, widths=32, sigma_W=sW, sigma_b=sb)  # V^(3) has both parts
+    closed = finite_width_expansion(spec, X4, method="closed")
+    quad = finite_width_expansion(spec, X4, method="quadrature")
+    assert closed.method == "closed" and quad.method == "quadrature"
+    assert 0 < closed.error < 1e-6 and quad.error < 1e-3
+    tol = closed.error + quad.error + 1e-12
+    for l in range(1, 4):
+        assert np.max(np.abs(closed.K[l] - quad.K[l])) <= tol
+        assert np.max(np.abs(closed.K1[l] - quad.K1[l])) <= tol
+        assert np.max(np.abs(closed.V[l] - quad.V[l])) <= tol
+    assert np.max(np.abs(closed.V_propagated[3])) > 0.01 and np.max(np.abs(closed.K1[3])) > 0.01  # not zeros
+
+
+def test_closed_form_error_bounds_a_finer_rule(monkeypatch):
+    """The closed-form backend's stated error (two orders of the four-sign integral carried up the layers)
+    bounds its distance to the same recursion with a much finer four-sign rule."""
+    import nnsym.analysis.finite_width as fwmod
+
+    X = np.random.default_rng(3).normal(size=(7, 4))
+    spec = DeepMLP(RELU, depth=5, d=4, widths=64, sigma_W=np.sqrt(2), sigma_b=0.0)
+    fw = finite_width_expansion(spec, X)
+    monkeypatch.setattr(fwmod._ClosedMoments, "NODES", (30, 24))
+    fine = finite_width_expansion(spec, X)
+    real = max(np.max(np.abs(fw.V[l] - fine.V[l])) for l in fw.V)
+    real = max(real, max(np.max(np.abs(fw.K1[l] - fine.K1[l])) for l in fw.K1))
+    assert fw.method == "closed" and 0 < real <= fw.error
+    assert fine.error < fw.error
+
+
+def test_linearly_dependent_inputs_fall_back_to_quadrature():
+    """Four inputs in d = 2 without bias: the layer-1 Gaussian is degenerate for every 4-tuple (no density);
+    those moments go to the quadrature, which handles singular covariances, and the result still agrees."""
+    X = np.array([[1.0, 0.2], [0.3, -1.0], [-0.6, 0.8], [0.9, 0.9]])
+    spec = DeepMLP(RELU, depth=2, d=2, widths=16, sigma_W=np.sqrt(2), sigma_b=0.0)
+    closed = finite_width_expansion(spec, X)
+    quad = finite_width_expansion(spec, X, method="quadrature")
+    assert closed.method == "closed"
+    assert np.max(np.abs(closed.V[3] - quad.V[3])) <= closed.error + quad.error + 1e-12
+
+
+def test_keep_output_and_pair_tensor():
+    spec = DeepMLP(sp.erf, depth=3, d=3, widths=16, sigma_W=1.5, sigma_b=0.1)
+    full = finite_width_expansion(spec, X4, keep="all")
+    out = finite_width_expansion(spec, X4, keep="output")
+    assert sorted(full.V) == [1, 2, 3, 4] and sorted(out.V) == [4] and sorted(out.K) == [1, 2, 3, 4]
+    assert np.array_equal(full.V[4], out.V[4])
+    V = out.V[4]
+    assert np.allclose(V, V.transpose(1, 0, 2, 3)) and np.allclose(V, V.transpose(2, 3, 0, 1))
+    idx = np.array([(0, 1, 2, 3), (3, 3, 1, 0), (2, 2, 2, 2)])
+    assert np.array_equal(out.V.at(4, *idx.T), V[tuple(idx.T)])
+    pid = out.V.pair_index
+    assert out.V.pairs(4)[pid[0, 1], pid[2, 3]] == V[0, 1, 2, 3]
+    assert np.allclose(out.connected_four_point(idx, n=16), full.connected_four_point(n=16)[tuple(idx.T)])
+    with pytest.raises(KeyError):
+        out.V[2]
+    auto = finite_width_expansion(DeepMLP(sp.erf, depth=1, d=3, widths=8, sigma_W=1.0, sigma_b=0.1),
+                                  np.random.default_rng(0).normal(size=(45, 3)))
+    assert sorted(auto.V) == [2]  # more than 44 inputs: only the output layer is kept
+
+
+def test_finite_width_correlator_is_the_expansion_at_the_points():
+    n = sp.Symbol("n", positive=True, integer=True)
+    spec = DeepMLP(sp.erf, depth=2, d=3, widths=n, sigma_W=1.4, sigma_b=0.2)
+    fw = finite_width_expansion(spec, X4, n=24)
+    idx = np.array([(0, 1, 2, 3), (1, 1, 2, 2), (3, 0, 3, 0)])
+    pts = X4[idx]  # (3, 4, 3): three 4-point sets
+    G4c = ns_correlator(spec, 4)
+    vals, err = G4c.evaluate(pts, n=24, error=True)
+    assert vals.shape == (3,) and 0 <= err < 1e-6
+    assert np.allclose(vals, fw.connected_four_point(idx, n=24), rtol=1e-10, atol=1e-14)
+    G2 = fw.two_point(24)
+    full = ns_correlator(spec, 4, connected=False).evaluate(pts, n=24)
+    a1, a2, a3, a4 = idx.T
+    assert np.allclose(full, vals + G2[a1, a2] * G2[a3, a4] + G2[a1, a3] * G2[a2, a4] + G2[a1, a4] * G2[a2, a3])
+    two = ns_correlator(spec, 2).evaluate(X4[np.array([[0, 1], [2, 2]])], n=24)
+    assert np.allclose(two, [G2[0, 1], G2[2, 2]])
+    N = sp.Symbol("N", positive=True, integer=True)  # the width by value: n_L = N = 24
+    by_value = ns_correlator(spec.replace(widths=N), 4).evaluate(pts, N=24)
+    assert np.allclose(by_value, vals, rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="points must be 2 or 4"):
+        ns_correlator(spec, 3)
+    with pytest.raises(ValueError, match="shape"):
+        G4c.evaluate(X4[:3], n=24)
+    with pytest.raises(TypeError, match="did you mean 'sigma_W'"):
+        finite_width_expansion(DeepMLP(sp.erf, depth=2, d=3, widths=8), X4, sigmaW=1.0, sigma_b=0.1)
+    with pytest.raises(ValueError, match="method"):
+        finite_width_expansion(spec, X4, method="exact", n=8)
+    with pytest.raises(ValueError, match="keep"):
+        finite_width_expansion(spec, X4, keep="last", n=8)
+    with pytest.raises(ValueError, match="closed"):
+        finite_width_expansion(DeepMLP(sp.tanh, depth=2, d=3, widths=8, sigma_W=1.0, sigma_b=0.1), X4,
+                               method="closed")
+
+
+def ns_correlator(spec, points, connected=True):
+    from nnsym import finite_width_correlator
+
+    return finite_width_correlator(spec, points, connected)

@@ -51,8 +51,22 @@ the covariance and mean shift of :math:`\delta K` propagated by the delta method
 :math:`\langle\partial_{b_1}\partial_{b_2}F\rangle = 2\,\partial\langle F\rangle/\partial K_{b_1b_2}`
 per ordered pair); the tests check that against finite differences of :math:`P`.
 
-**Numerics.** Every expectation is a Gaussian integral of products of :math:`\sigma` only:
-derivatives are moved onto the Gaussian by Stein's lemma in the Cholesky coordinates
+**Numerics.** Two backends compute the Gaussian expectations of a layer (``method=``).
+
+*Closed form* (the default where it applies: sign polynomials such as ReLU, leaky ReLU, rectified
+powers, :math:`|z|`, polynomials; and :math:`A\,\mathrm{erf}(Bz)`). The pair moment
+:math:`P(K_{11}, K_{12}, K_{22}) = \langle\sigma_1\sigma_2\rangle` is the engine's closed form
+(:func:`nnsym.engine.gaussian.pair_expectation`) and its derivatives follow by Price's theorem,
+:math:`\langle\partial_i\partial_j F\rangle = D_{ij}P` with :math:`D_{ii} = 2\partial/\partial K_{ii}`,
+:math:`D_{12} = \partial/\partial K_{12}` (differentiated by sympy, compiled once). The 4-point moments of
+all :math:`\binom{M+3}{4}` multisets of inputs are computed at once as arrays
+(:func:`nnsym.numeric.gaussian_moments.activation_moments`); their only approximation is a smooth
+one-dimensional integral (the four-sign moment), done at two orders whose difference is carried up the
+layers by the same linear maps and reported as :attr:`FiniteWidthExpansion.error`. Linearly dependent
+inputs (more inputs than dimensions, no bias) have no density there and go to the quadrature.
+
+*Quadrature* (any activation). Every expectation is a Gaussian integral of products of :math:`\sigma`
+only: derivatives are moved onto the Gaussian by Stein's lemma in the Cholesky coordinates
 :math:`z = Lw` (:math:`\partial_z = L^{-T}\partial_w`,
 :math:`E[\partial_w^\beta G] = E[G\,\mathrm{He}_\beta(w)]`), which is exact also for ReLU (whose
 :math:`\sigma''` is a delta) and steps. The integrals (1 to 4 dimensional) are nested
@@ -61,8 +75,10 @@ Gauss-Legendre panels on :math:`[-T, T]` in each Cholesky coordinate, split wher
 integrand is analytic, so the rule converges exponentially. The whole recursion runs at two
 orders (12 and 9 nodes per panel) and :attr:`FiniteWidthExpansion.error` is their largest difference,
 an upper estimate: the 12-node result is typically ~1e-11 accurate (checked against the exact
-single-layer correlators and closed-form kernels). ``V`` is returned as a full (M, M, M, M) array
-(computed in pair coordinates, M(M+1)/2 squared 4-point moments per layer), so M up to a few tens.
+single-layer correlators and closed-form kernels). One integral per entry: M up to a few tens.
+
+``V`` is kept in pair coordinates (a :class:`PairTensor`, (M(M+1)/2)^2 numbers per layer; ``V[l]`` builds
+the (M, M, M, M) array on demand), at every layer or only at the output (``keep=``).
 """
 from __future__ import annotations
 
@@ -70,15 +86,22 @@ import dataclasses
 import itertools
 import math
 import numbers
+from collections.abc import Mapping
 
 import numpy as np
 import sympy as sp
+from scipy import sparse
 
+from ..core.random import random_atoms
+from ..engine.gaussian import Correlation, pair_expectation
 from ..engine.piecewise import kink_points
 from ..model.deep import DeepMLP
+from ..numeric.bindings import Bindings
+from ..numeric.gaussian_moments import activation_moments, conditional_variances
 from ..numeric.kernels import as_points
 
-__all__ = ["FiniteWidthExpansion", "finite_width_expansion"]
+__all__ = ["FiniteWidthExpansion", "FiniteWidthCorrelator", "PairTensor", "finite_width_expansion",
+           "finite_width_correlator", "spec_symbols"]
 
 TAIL = 9.0  # the integration range [-TAIL, TAIL] in each standard-normal coordinate
 BASE_PANELS = 4  # equal panels on [-TAIL, TAIL] before the kink splits
@@ -200,6 +223,136 @@ def _pair_derivatives(f, kinks, C, n: int):
     return D2, D4
 
 
+# ---------------------------------------------------------------------------------------------- moments
+class _QuadratureMoments:
+    """The Gaussian expectations of one layer by the panel quadrature above (any activation; one
+    integral per entry, so for a few tens of inputs). Its error is estimated by a second run."""
+
+    exact = False
+
+    def __init__(self, f, kinks, n: int):
+        self.f, self.kinks, self.n = f, kinks, n
+
+    def pair_moments(self, K, pairs) -> np.ndarray:
+        return np.array([self.multiset_moment(K, p) for p in pairs])
+
+    def multiset_moment(self, K, idx) -> float:
+        dist = sorted(set(idx))
+        return _product_expectation(self.f, self.kinks, [list(idx).count(a) for a in dist], K[np.ix_(dist, dist)],
+                                    self.n)
+
+    def multiset_moments(self, K, multisets) -> tuple:
+        return np.array([self.multiset_moment(K, tuple(m)) for m in multisets]), np.zeros(len(multisets))
+
+    def pair_derivatives(self, K, pairs) -> tuple:
+        D2, D4 = np.zeros((len(pairs), 2, 2)), np.zeros((len(pairs),) + (2,) * 4)
+        for i, (a, b) in enumerate(pairs):
+            loc = [a] if a == b else [a, b]
+            d2, d4 = _pair_derivatives(self.f, self.kinks, K[np.ix_(loc, loc)], self.n)
+            k = len(loc)
+            D2[i, :k, :k], D4[i, :k, :k, :k, :k] = d2, d4
+        return D2, D4
+
+
+class _ClosedMoments:
+    r"""The Gaussian expectations of one layer in closed form, vectorised over all inputs: pair moments
+    and their Price derivatives (:math:`\langle\partial_i\partial_j F\rangle = D_{ij}P`,
+    :math:`D_{ii} = 2\partial/\partial K_{ii}`, :math:`D_{12} = \partial/\partial K_{12}`) from the engine's
+    closed form :math:`P(K_{11}, K_{12}, K_{22})` of :math:`\langle\sigma\sigma\rangle`, and the 4-point moments
+    from :func:`nnsym.numeric.gaussian_moments.activation_moments` (whose four-sign integral, run at two
+    orders, is the only approximation: the difference of the two orders is carried up the layers by the
+    same linear recursion, as a second run would)."""
+
+    exact = True
+    NODES = (8, 5)  # Gauss-Legendre nodes per panel of the four-sign integral: the result and its check
+    CHUNK = 40_000  # 4-point moments per call
+
+    def __init__(self, moments, pair_form, k11, k12, k22, k, fallback):
+        self.moments, self.fallback = moments, fallback
+        D = {(0, 0): lambda e: 2 * sp.diff(e, k11), (1, 1): lambda e: 2 * sp.diff(e, k22),
+             (0, 1): lambda e: sp.diff(e, k12), (1, 0): lambda e: sp.diff(e, k12)}
+        two = list(itertools.product(range(2), repeat=2))
+        first = {ij: D[ij](pair_form) for ij in two}
+        exprs = [pair_form] + [first[ij] for ij in two] + [D[kl](first[ij]) for ij in two for kl in two]
+        self._pair = sp.lambdify([k11, k12, k22], exprs, modules="numpy", cse=True)
+        one = pair_form.subs({k11: k, k12: k, k22: k})
+        d1 = sp.diff(one, k)
+        self._one = sp.lambdify([k], [one, 2 * d1, 4 * sp.diff(d1, k)], modules="numpy", cse=True)
+
+    def _evaluate(self, K, pairs):
+        pairs = np.asarray(pairs)
+        a, b = pairs[:, 0], pairs[:, 1]
+        diag = a == b
+        P = np.empty(len(pairs))
+        D2, D4 = np.zeros((len(pairs), 2, 2)), np.zeros((len(pairs),) + (2,) * 4)
+        if np.any(~diag):
+            off = np.nonzero(~diag)[0]
+            vals = self._pair(K[a[off], a[off]], K[a[off], b[off]], K[b[off], b[off]])
+            vals = [np.broadcast_to(v, off.shape) for v in vals]
+            P[off] = vals[0]
+            D2[off] = np.stack(vals[1:5], -1).reshape(-1, 2, 2)
+            D4[off] = np.stack(vals[5:], -1).reshape((-1,) + (2,) * 4)
+        if np.any(diag):
+            on = np.nonzero(diag)[0]
+            vals = [np.broadcast_to(v, on.shape) for v in self._one(K[a[on], a[on]])]
+            P[on], D2[on, 0, 0], D4[on, 0, 0, 0, 0] = vals
+        return P, D2, D4
+
+    def pair_moments(self, K, pairs) -> np.ndarray:
+        return self._evaluate(K, pairs)[0]
+
+    def pair_derivatives(self, K, pairs) -> tuple:
+        return self._evaluate(K, pairs)[1:]
+
+    def multiset_moments(self, K, multisets) -> tuple:
+        m = np.asarray(multisets)
+        eq = (m[:, 1:] == m[:, :-1])
+        vals, err = np.empty(len(m)), np.empty(len(m))
+        for pattern in itertools.product((False, True), repeat=3):
+            sel = np.nonzero(np.all(eq == pattern, axis=1))[0]
+            if not sel.size:
+                continue
+            cols = [0] + [j + 1 for j in range(3) if not pattern[j]]  # first member of each run of equal indices
+            mult = tuple(np.diff(cols + [4]))
+            for s in range(0, sel.size, self.CHUNK):
+                part = sel[s:s + self.CHUNK]
+                idx = m[part][:, cols]
+                C = K[idx[:, :, None], idx[:, None, :]]
+                flat = np.min(conditional_variances(C), axis=-1) <= 1e-9
+                if np.any(flat):  # linearly dependent inputs (more inputs than dimensions, no bias): quadrature
+                    for j in np.nonzero(flat)[0]:
+                        v = [q.multiset_moment(K, tuple(m[part[j]])) for q in self.fallback]
+                        vals[part[j]], err[part[j]] = v[0], v[0] - v[1]
+                    part, C = part[~flat], C[~flat]
+                if part.size:
+                    both = self.moments(C, mult, nodes=self.NODES)
+                    vals[part], err[part] = both[0], both[0] - both[1]
+        return vals, err
+
+
+def _moment_backend(method: str, fz, z, n: int, f, kinks, cache: dict):
+    """The closed-form backend when ``method`` allows it and the activation has one, else the quadrature
+    (``cache``: one closed-form backend per activation)."""
+    if method in ("auto", "closed") and fz in cache:
+        return cache[fz]
+    if method in ("auto", "closed"):
+        mom = activation_moments(fz, z)
+        k11, k22, k = (sp.Dummy(name, positive=True) for name in ("k11", "k22", "k"))
+        k12 = sp.Dummy("k12", real=True)
+        form = None
+        if mom is not None:
+            form = pair_expectation(lambda u: fz.xreplace({z: u}), k11, k12, k22)
+        if form is not None and not form.has(sp.Integral) and not random_atoms(form):
+            form = form.replace(Correlation, lambda c12, c11, c22: c12 / sp.sqrt(c11 * c22))
+            fallback = [_QuadratureMoments(f, kinks, q) for q in (NODES, NODES_CHECK)]
+            cache[fz] = _ClosedMoments(mom, form, k11, k12, k22, k, fallback)
+            return cache[fz]
+        if method == "closed":
+            raise ValueError(f"finite_width_expansion: method='closed' needs an activation with closed-form Gaussian "
+                             f"moments (sign polynomials such as ReLU, or A*erf(B*z)); got {fz}")
+    return _QuadratureMoments(f, kinks, n)
+
+
 # ---------------------------------------------------------------------------------------------- recursion
 def _pairs(M: int):
     pairs = [(a, b) for a in range(M) for b in range(a, M)]
@@ -209,52 +362,125 @@ def _pairs(M: int):
     return pairs, pid
 
 
-def _layer(f, kinks, K, V, K1, C_W, C_b, ratio, n: int):
+class _Tables:
+    """Index tables shared by every layer: the pairs (a <= b), the sorted 4-multisets of inputs, and for each
+    (pair, pair) the multiset it makes (its rank in the combinatorial number system)."""
+
+    def __init__(self, M: int):
+        self.M = M
+        self.pairs, self.pid = _pairs(M)
+        P = len(self.pairs)
+        combos = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(M + 3), 4)),
+                             dtype=np.int64).reshape(-1, 4)
+        self.multisets = combos - np.arange(4)  # a <= b <= c <= d
+        order = self._rank(self.multisets)
+        self.multisets = self.multisets[np.argsort(order)]
+        pa = np.asarray(self.pairs)
+        self.rank = np.empty((P, P), np.int32)
+        step = max(1, 4_000_000 // max(P, 1))
+        for s in range(0, P, step):
+            quads = np.concatenate([np.broadcast_to(pa[s:s + step, None, :], (min(step, P - s), P, 2)),
+                                    np.broadcast_to(pa[None, :, :], (min(step, P - s), P, 2))], -1)
+            self.rank[s:s + step] = self._rank(np.sort(quads, axis=-1))
+
+    @staticmethod
+    def _rank(q: np.ndarray) -> np.ndarray:
+        """The colex rank of sorted multisets (a <= b <= c <= d): C(a, 1) + C(b+1, 2) + C(c+2, 3) + C(d+3, 4)."""
+        a, b, c, d = (q[..., i].astype(np.int64) + i for i in range(4))
+        return a + b * (b - 1) // 2 + c * (c - 1) * (c - 2) // 6 + d * (d - 1) * (d - 2) * (d - 3) // 24
+
+
+def _layer(mom, tables: _Tables, K, V, K1, C_W, C_b, ratio, diff: dict):
     """One step l -> l+1 of the three recursions (``V`` and ``K1`` in pair coordinates); also returns the
-    two terms of ``V_next``: the single-layer (fresh 4-point) term and the propagated one."""
-    M = K.shape[0]
-    pairs, pid = _pairs(M)
+    two terms of ``V_next``: the single-layer (fresh 4-point) term and the propagated one. ``diff`` holds
+    the difference of V and K1 between two quadrature orders of the closed-form backend's 4-point moments
+    (zero for the quadrature backend, which is run twice instead), carried up by the same linear maps;
+    updated in place."""
+    pairs, pid = tables.pairs, tables.pid
     P = len(pairs)
-    cache = {}
-
-    def moment(idx):  # <prod_a sigma_a> over the multiset idx of inputs
-        key = tuple(sorted(idx))
-        if key not in cache:
-            dist = sorted(set(key))
-            cache[key] = _product_expectation(f, kinks, [key.count(a) for a in dist],
-                                              K[np.ix_(dist, dist)], n)
-        return cache[key]
-
-    Pm = np.array([moment(p) for p in pairs])
-    Q = np.empty((P, P))
-    for i, p in enumerate(pairs):
-        for j in range(i, P):
-            Q[i, j] = Q[j, i] = moment(p + pairs[j])
+    pa = np.asarray(pairs)
+    off = pa[:, 0] != pa[:, 1]
+    a, b = pa[off, 0], pa[off, 1]
+    bad = np.nonzero(K[a, a] * K[b, b] - K[a, b] ** 2 <= 1e-10 * K[a, a] * K[b, b])[0]
+    if bad.size:
+        raise ValueError(f"finite_width_expansion: the covariance of inputs {a[bad[0]]} and {b[bad[0]]} is "
+                         "singular at some layer (equal or parallel inputs): the 4-point and derivative "
+                         "expectations do not exist there; drop repeated inputs")
+    Pm = mom.pair_moments(K, pairs)
+    vals, dvals = mom.multiset_moments(K, tables.multisets)
+    V_single = vals[tables.rank]
+    V_single -= np.outer(Pm, Pm)
+    V_single *= C_W**2
     K_next = C_b + C_W * Pm
-    V_single = C_W**2 * (Q - np.outer(Pm, Pm))
-    V_next = V_single
+    dV = C_W**2 * dvals[tables.rank] if np.any(dvals) else None
+    dK1 = None
     V_prop = np.zeros((P, P))
     K1_next = np.zeros(P)
     if np.any(V) or np.any(K1):
-        E2 = np.zeros((P, P))  # E2[p, beta] = sum over ordered (b1, b2) -> beta of <d_b1 d_b2 F_p>
-        K1_next = np.zeros(P)
-        for i, (a, b) in enumerate(pairs):
-            loc = [a] if a == b else [a, b]
-            C = K[np.ix_(loc, loc)]
-            if np.linalg.det(C) <= 1e-10 * np.prod(np.diag(C)):
-                raise ValueError(f"finite_width_expansion: the covariance of inputs {a} and {b} is singular at "
-                                 "some layer (equal or parallel inputs): the derivative expectations do not "
-                                 "exist there; drop repeated inputs")
-            D2, D4 = _pair_derivatives(f, kinks, C, n)
-            ids = pid[np.ix_(loc, loc)]
-            np.add.at(E2[i], ids.ravel(), D2.ravel())
-            v4 = V[ids[:, :, None, None], ids[None, None, :, :]]
-            k1 = K1[ids]
-            K1_next[i] = 0.5 * np.sum(k1 * D2) + 0.125 * np.sum(v4 * D4)
-        V_prop = 0.25 * C_W**2 * ratio * E2 @ V @ E2.T
-        V_next = V_next + V_prop
-        K1_next = C_W * ratio * K1_next
+        D2, D4 = mom.pair_derivatives(K, pairs)
+        a, b = pa[:, 0], pa[:, 1]
+        ids = np.stack([np.stack([pid[a, a], pid[a, b]], -1), np.stack([pid[a, b], pid[b, b]], -1)], -2)
+        ids[~off] = pid[a[~off], a[~off]][:, None, None]
+        E2 = sparse.csr_matrix((D2.reshape(-1), (np.repeat(np.arange(P), 4), ids.reshape(-1))), shape=(P, P))
+
+        def propagate(W):  # (C_W^2 / 4) (n_l / n_{l-1}) E2 W E2^T
+            out = np.asarray((E2 @ np.asarray(E2 @ W).T).T)
+            out *= 0.25 * C_W**2 * ratio
+            return out
+
+        def correction(W, k1):  # the K^{(1)} recursion
+            return C_W * ratio * (0.5 * np.einsum("pij,pij->p", k1[ids], D2)
+                                  + 0.125 * np.einsum("pijkl,pijkl->p", W[ids[:, :, :, None, None],
+                                                                         ids[:, None, None, :, :]], D4))
+
+        V_prop = propagate(V)
+        K1_next = correction(V, K1)
+        if diff["V"] is not None:
+            dV = propagate(diff["V"]) if dV is None else dV + propagate(diff["V"])
+            dK1 = correction(diff["V"], diff["K1"])
+    diff["V"], diff["K1"] = dV, (dK1 if dK1 is not None else np.zeros(P)) if dV is not None else None
+    V_next = V_single + V_prop
     return K_next, V_next, K1_next, V_single, V_prop
+
+
+class PairTensor(Mapping):
+    r"""Layer :math:`l` :math:`\to` a tensor :math:`T_{(a_1a_2)(a_3a_4)}` symmetric in :math:`a_1\leftrightarrow a_2`
+    and :math:`a_3\leftrightarrow a_4` (a vertex :math:`V^{(l)}` or one of its parts), kept in pair coordinates:
+    ``T[l]`` builds the full (M, M, M, M) array (:math:`M^4` numbers: ask for it only for a few tens of
+    inputs), :meth:`pairs` gives the (P, P) array over the pairs :math:`a \le b` (:attr:`pair_index`
+    numbers them) and :meth:`at` picks entries without building the full array.
+
+    >>> T = PairTensor(2, {1: np.arange(9.0).reshape(3, 3)})   # pairs (0,0), (0,1), (1,1)
+    >>> float(T[1][1, 0, 1, 1]), float(T.at(1, 0, 1, 1, 1))
+    (5.0, 5.0)
+    """
+
+    def __init__(self, M: int, layers: dict):
+        self.M = M
+        self._layers = dict(layers)
+        self.pair_index = _pairs(M)[1]
+
+    def __getitem__(self, l) -> np.ndarray:
+        pid = self.pair_index
+        return self._layers[l][pid[:, :, None, None], pid[None, None, :, :]]
+
+    def __iter__(self):
+        return iter(self._layers)
+
+    def __len__(self) -> int:
+        return len(self._layers)
+
+    def __repr__(self):
+        return f"PairTensor(M={self.M}, layers={sorted(self._layers)})"
+
+    def pairs(self, l) -> np.ndarray:
+        r"""The (P, P) array of layer ``l`` over the pairs :math:`a \le b`."""
+        return self._layers[l]
+
+    def at(self, l, a1, a2, a3, a4) -> np.ndarray:
+        r""":math:`T_{(a_1a_2)(a_3a_4)}` at layer ``l`` (integer arrays broadcast together)."""
+        pid = self.pair_index
+        return self._layers[l][pid[a1, a2], pid[a3, a4]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -264,14 +490,18 @@ class FiniteWidthExpansion:
 
     Attributes
     ----------
-    K, V, K1 : dicts by layer :math:`l = 1, \dots, L+1` (:math:`L+1` is the output):
-        :math:`K^{(l)}` (M, M), :math:`V^{(l)}_{(a_1a_2)(a_3a_4)}` (M, M, M, M) and
-        :math:`K^{(1),(l)}` (M, M).
+    K, K1 : dicts by layer :math:`l = 1, \dots, L+1` (:math:`L+1` is the output):
+        :math:`K^{(l)}` and :math:`K^{(1),(l)}`, (M, M) arrays.
+    V : :math:`V^{(l)}_{(a_1a_2)(a_3a_4)}` by layer, a :class:`PairTensor` (``V[l]`` is the (M, M, M, M) array);
+        every layer, or only the output :math:`L+1` (``keep="output"``).
     widths : the hidden widths :math:`n_1..n_L` used (floats; ``inf`` when not given: then only the
         ratios, all 1, are used and :meth:`two_point` / :meth:`connected_four_point` need ``n``).
-    error : the estimated absolute quadrature error (largest difference of two quadrature orders
-        over all entries of K, V, K1).
-    V_single, V_propagated : dicts by layer (M, M, M, M), the two terms of the :math:`V` recursion,
+    error : the estimated bound on the absolute numerical error of every entry of K, V, K1: the largest
+        difference between two quadrature orders (quadrature backend: the whole recursion run twice;
+        closed-form backend: the four-sign integral at two orders, its difference carried up the layers by
+        the same linear maps). The :math:`O(1/n^2)` truncation of the expansion is not part of it.
+    method : "closed" (closed-form Gaussian moments at every layer) or "quadrature".
+    V_single, V_propagated : :class:`PairTensor` by layer (as ``V``), the two terms of the :math:`V` recursion,
         ``V[l] == V_single[l] + V_propagated[l]``: the single-layer term
         :math:`C_W^2[\langle\sigma\sigma\sigma\sigma\rangle
         - \langle\sigma\sigma\rangle\langle\sigma\sigma\rangle]_{K^{(l-1)}}`
@@ -285,11 +515,12 @@ class FiniteWidthExpansion:
     depth: int
     widths: tuple
     K: dict
-    V: dict
+    V: PairTensor
     K1: dict
     error: float
-    V_single: dict = dataclasses.field(default_factory=dict)
-    V_propagated: dict = dataclasses.field(default_factory=dict)
+    V_single: PairTensor | None = None
+    V_propagated: PairTensor | None = None
+    method: str = "quadrature"
 
     def _n(self, n):
         n = self.widths[-1] if n is None else n
@@ -306,7 +537,7 @@ class FiniteWidthExpansion:
         r"""The output's leading connected 4-point function
         :math:`G^{(4)}_c = \frac{1}{n_L}[V_{(a_1a_2)(a_3a_4)} + V_{(a_1a_3)(a_2a_4)} + V_{(a_1a_4)(a_2a_3)}]`,
         :math:`V = V^{(L+1)}`: an (M, M, M, M) array, or at the 4-tuples ``indices`` (shape (T, 4)) a (T,) array."""
-        return self._pairing_sum(self.V[self.depth + 1], indices, n, "connected_four_point")
+        return self._pairing_sum(self.V, indices, n, "connected_four_point")
 
     def independence_split(self, indices=None, n=None) -> tuple:
         r"""The output's leading :math:`G_c^{(4)}` split as :math:`G_c^{(4)} = I_N + I_{IB}`
@@ -365,59 +596,57 @@ class FiniteWidthExpansion:
         >>> round(float(I_N[0, 0, 0, 0]), 8), round(float(I_IB[0, 0, 0, 0]), 8)  # 3*5/32 each
         (0.46875, 0.46875)
         """
-        if not self.V_single:
+        if self.V_single is None:
             raise ValueError("independence_split: this FiniteWidthExpansion was built without the parts of V "
                              "(V_single, V_propagated); build it with finite_width_expansion")
-        L = self.depth + 1
-        return (self._pairing_sum(self.V_single[L], indices, n, "independence_split"),
-                self._pairing_sum(self.V_propagated[L], indices, n, "independence_split"))
+        return (self._pairing_sum(self.V_single, indices, n, "independence_split"),
+                self._pairing_sum(self.V_propagated, indices, n, "independence_split"))
 
-    def _pairing_sum(self, V, indices, n, who: str) -> np.ndarray:
-        G = (V + V.transpose(0, 2, 1, 3) + V.transpose(0, 3, 2, 1)) / self._n(n)
+    def _pairing_sum(self, T: PairTensor, indices, n, who: str) -> np.ndarray:
+        M, L = self.X.shape[0], self.depth + 1
         if indices is None:
-            return G
+            V = T[L]
+            return (V + V.transpose(0, 2, 1, 3) + V.transpose(0, 3, 2, 1)) / self._n(n)
         idx = np.asarray(indices)
         if idx.ndim != 2 or idx.shape[1] != 4 or not np.issubdtype(idx.dtype, np.integer) or (
-                idx.size and (idx.min() < 0 or idx.max() >= G.shape[0])):
-            raise ValueError(f"{who}: indices must be integer 4-tuples in 0..{G.shape[0] - 1}, "
+                idx.size and (idx.min() < 0 or idx.max() >= M)):
+            raise ValueError(f"{who}: indices must be integer 4-tuples in 0..{M - 1}, "
                              f"shape (T, 4); got shape {idx.shape}")
-        return G[idx[:, 0], idx[:, 1], idx[:, 2], idx[:, 3]]
+        a1, a2, a3, a4 = idx.T
+        return (T.at(L, a1, a2, a3, a4) + T.at(L, a1, a3, a2, a4) + T.at(L, a1, a4, a2, a3)) / self._n(n)
 
     def normalised_vertex(self) -> dict:
-        r""":math:`V^{(l)}_{(aa)(aa)}/(K^{(l)}_{aa})^2` per layer (arrays (M,)): the single-input
+        r""":math:`V^{(l)}_{(aa)(aa)}/(K^{(l)}_{aa})^2` per layer kept (arrays (M,)): the single-input
         4-point vertex in units of the kernel; :math:`\frac{3}{n}` times it is the excess kurtosis."""
         a = np.arange(self.X.shape[0])
-        return {l: self.V[l][a, a, a, a] / self.K[l][a, a] ** 2 for l in self.K}
+        return {l: self.V.at(l, a, a, a, a) / self.K[l][a, a] ** 2 for l in self.V}
 
 
-def _full_V(Vp: np.ndarray, M: int) -> np.ndarray:
-    _, pid = _pairs(M)
-    return Vp[pid[:, :, None, None], pid[None, None, :, :]]
-
-
-def _full_K(Kp: np.ndarray, M: int) -> np.ndarray:
-    _, pid = _pairs(M)
-    return Kp[pid]
-
-
-def _run(fs, kinks, CW, Cb, ratios, K0, n: int):
-    """The recursions from layer 1 to L+1: lists of K (full), V, K1 (pair coordinates) and the
-    (single-layer, propagated) parts of each V."""
-    M = K0.shape[0]
-    P = M * (M + 1) // 2
-    Ks, Vs, K1s = [K0], [np.zeros((P, P))], [np.zeros(P)]
-    parts = [(np.zeros((P, P)), np.zeros((P, P)))]
-    for l in range(len(fs)):
-        K, V, K1, V_single, V_prop = _layer(fs[l], kinks[l], Ks[-1], Vs[-1], K1s[-1], CW[l], Cb[l], ratios[l], n)
-        Ks.append(_full_K(K, M))
-        Vs.append(V)
-        K1s.append(K1)
-        parts.append((V_single, V_prop))
-    return Ks, Vs, K1s, parts
+def _run(backends, tables: _Tables, CW, Cb, ratios, K0, keep_all: bool):
+    """The recursions from layer 1 to L+1: dicts by layer of K (full), K1 (pair coordinates), V and its
+    (single-layer, propagated) parts (pair coordinates; every layer or the output only), and the largest
+    difference of two orders of the closed-form backend carried up the layers (zero for the quadrature
+    backend, whose error comes from a second run)."""
+    P = len(tables.pairs)
+    L = len(backends)
+    K, K1 = {1: K0}, {1: np.zeros(P)}
+    V, Vs, Vp = ({1: np.zeros((P, P))} if keep_all else {} for _ in range(3))
+    diff = {"V": None, "K1": None}
+    err = 0.0
+    V_last = np.zeros((P, P))
+    for l in range(1, L + 1):
+        k, v, k1, v_single, v_prop = _layer(backends[l - 1], tables, K[l], V_last, K1[l], CW[l - 1], Cb[l - 1],
+                                            ratios[l - 1], diff)
+        if diff["V"] is not None:
+            err = max(err, float(np.max(np.abs(diff["V"]))), float(np.max(np.abs(diff["K1"]))))
+        K[l + 1], K1[l + 1], V_last = k[tables.pid], k1, v
+        if keep_all or l == L:
+            V[l + 1], Vs[l + 1], Vp[l + 1] = v, v_single, v_prop
+    return K, K1, V, Vs, Vp, err
 
 
 def finite_width_expansion(spec: DeepMLP, X, widths=None, nodes: tuple = (NODES, NODES_CHECK),
-                           **values) -> FiniteWidthExpansion:
+                           method: str = "auto", keep: str = "auto", **values) -> FiniteWidthExpansion:
     r"""The leading :math:`1/n` expansion (:math:`K^{(l)}`, :math:`V^{(l)}`, :math:`K^{(1),(l)}`,
     :math:`l = 1..L+1`) of the deep MLP ``spec`` at the inputs ``X`` (shape (M, d)); any activation
     (numeric quadrature, see the module docstring for the recursions and conventions).
@@ -431,7 +660,17 @@ def finite_width_expansion(spec: DeepMLP, X, widths=None, nodes: tuple = (NODES,
         :math:`n_l/n_{l-1}` enter K, V, K1; the last one, :math:`n_L`, is the :math:`n` of
         :meth:`~FiniteWidthExpansion.two_point` and :meth:`~FiniteWidthExpansion.connected_four_point`.
         Infinite (or all-equal symbolic) widths mean equal widths, ratios 1.
-    nodes : Gauss-Legendre nodes per panel, (result, check); the error estimate is the difference.
+    nodes : Gauss-Legendre nodes per panel of the quadrature backend, (result, check); the error estimate is
+        the difference.
+    method : "auto" (closed form where the activation has one, else quadrature), "closed" (refused for an
+        activation without closed-form moments) or "quadrature". The closed form covers sign polynomials
+        (ReLU, leaky ReLU, rectified powers, :math:`|z|`, polynomials) and :math:`A\,\mathrm{erf}(Bz)`:
+        every expectation is exact except a smooth one-dimensional integral in each 4-point moment of four
+        distinct inputs (:mod:`nnsym.numeric.gaussian_moments`), and all of them are computed at once
+        as arrays, so a hundred inputs are practical (4.4 million 4-point moments per layer). The quadrature
+        backend integrates each entry on its own: a few tens of inputs.
+    keep : "all" (V and its parts at every layer), "output" (only at the output, :math:`L+1`; the memory of
+        one layer, :math:`(M(M+1)/2)^2` numbers per array) or "auto" (all layers up to 44 inputs).
     **values : numbers for the spec's symbols (``sigma_W``, ``sigma_b``, activation parameters, widths).
 
     Returns
@@ -452,6 +691,7 @@ def finite_width_expansion(spec: DeepMLP, X, widths=None, nodes: tuple = (NODES,
     """
     if not isinstance(spec, DeepMLP):
         raise TypeError(f"finite_width_expansion needs a DeepMLP, got {type(spec).__name__}")
+    values = dict(Bindings(values, known=spec_symbols(spec), context="finite_width_expansion"))
     X = as_points(X, "X")
     if X.ndim != 2 or X.shape[0] < 1:
         raise ValueError(f"finite_width_expansion: X must have shape (M, d) with M >= 1, got {X.shape}")
@@ -467,7 +707,7 @@ def finite_width_expansion(spec: DeepMLP, X, widths=None, nodes: tuple = (NODES,
     CW, Cb = zip(*(spec.layer_variances(l, values) for l in range(1, L + 1)))
     K0 = spec.input_kernel(X @ X.T, d, values) * np.ones((M, M))
     z = sp.Dummy("z", real=True)
-    fs, kinks = [], []
+    fs, fzs, kinks = [], [], []
     for l in range(1, L + 1):
         fz = spec.activation_expr(l, z)
         extra = sorted(fz.free_symbols - {z}, key=sp.default_sort_key)
@@ -479,17 +719,134 @@ def finite_width_expansion(spec: DeepMLP, X, widths=None, nodes: tuple = (NODES,
         ks = kink_points(fz, z)
         ks = sorted({float(k) for k in ks or []} | set(SOFT_BREAKS))
         kinks.append(ks)
+        fzs.append(fz)
         fs.append(sp.lambdify([z], fz, modules=["scipy", "numpy"]))
-    runs = [_run(fs, kinks, CW, Cb, ratios, K0, k) for k in nodes]
-    (Ks, Vs, K1s, parts), (Kc, Vc, K1c, _) = runs
-    err = max(max(float(np.max(np.abs(a - b))) for a, b in zip(x, y)) for x, y in zip(runs[0][:3], runs[1][:3]))
-    K = {l + 1: Ks[l] for l in range(L + 1)}
-    V = {l + 1: _full_V(Vs[l], M) for l in range(L + 1)}
-    K1 = {l + 1: _full_K(K1s[l], M) for l in range(L + 1)}
-    V_single = {l + 1: _full_V(parts[l][0], M) for l in range(L + 1)}
-    V_prop = {l + 1: _full_V(parts[l][1], M) for l in range(L + 1)}
-    return FiniteWidthExpansion(X=X, depth=L, widths=tuple(ws), K=K, V=V, K1=K1, error=err,
-                                V_single=V_single, V_propagated=V_prop)
+    if method not in ("auto", "closed", "quadrature"):
+        raise ValueError(f"finite_width_expansion: method must be 'auto', 'closed' or 'quadrature', got {method!r}")
+    if keep not in ("auto", "all", "output"):
+        raise ValueError(f"finite_width_expansion: keep must be 'auto', 'all' or 'output', got {keep!r}")
+    keep_all = keep == "all" or (keep == "auto" and M <= 44)
+    tables = _Tables(M)
+    runs, cache = [], {}
+    for n in nodes:
+        backends = [_moment_backend(method, fz, z, n, f, ks, cache) for fz, f, ks in zip(fzs, fs, kinks)]
+        runs.append(_run(backends, tables, CW, Cb, ratios, K0, keep_all))
+        if all(b.exact for b in backends):
+            break
+    (K, K1, V, Vs, Vp, err) = runs[0]
+    if len(runs) == 2:
+        (Kc, K1c, Vc, _, _, _) = runs[1]
+        diffs = [np.max(np.abs(K[l] - Kc[l])) for l in K] + [np.max(np.abs(K1[l] - K1c[l])) for l in K1]
+        diffs += [np.max(np.abs(V[l] - Vc[l])) for l in V]
+        err = max(err, float(max(diffs)))
+    K1 = {l: v[tables.pid] for l, v in K1.items()}
+    used = "closed" if all(b.exact for b in backends) else "quadrature"
+    return FiniteWidthExpansion(X=X, depth=L, widths=tuple(ws), K=K, V=PairTensor(M, V), K1=K1, error=err,
+                                V_single=PairTensor(M, Vs), V_propagated=PairTensor(M, Vp), method=used)
+
+
+def spec_symbols(spec: DeepMLP) -> set:
+    """The symbols of a deep network's definition that take values by name: variances, widths, the input
+    dimension and the activations' parameters.
+
+    >>> sorted(s.name for s in spec_symbols(DeepMLP(sp.erf, depth=2, d=3, widths=sp.Symbol("n"))))
+    ['n', 'sigma_W', 'sigma_b']
+    """
+    z = sp.Dummy("z", real=True)
+    syms = set(sp.sympify(spec.d).free_symbols)
+    for l in range(1, spec.depth + 1):
+        syms |= spec.activation_expr(l, z).free_symbols - {z}
+    for e in (*spec.sigma_W, *spec.sigma_b, *spec.widths):
+        syms |= sp.sympify(e).free_symbols
+    return syms
+
+
+class FiniteWidthCorrelator:
+    r"""The output's two- or four-point function of a deep MLP at leading order in :math:`1/n`, as a
+    function of the points (a :class:`~nnsym.Correlator`-like view of :func:`finite_width_expansion`):
+
+    .. math:: G^{(2)}(x_1, x_2) = K^{(L+1)}_{12} + \frac{1}{n_L}K^{(1),(L+1)}_{12},\qquad
+              G^{(4)}_c(x_1..x_4) = \frac{1}{n_L}\big[V_{(12)(34)} + V_{(13)(24)} + V_{(14)(23)}\big],
+
+    and the full :math:`G^{(4)} = G^{(4)}_c + \sum_{\rm pairings} G^{(2)}G^{(2)}`, all up to
+    :math:`O(1/n^2)`. Numeric: :meth:`evaluate` runs the recursions on the distinct points of all the
+    point sets at once and reports the numerical error bound with ``error=True``.
+
+    Examples
+    --------
+    >>> import numpy as np, sympy as sp
+    >>> relu = lambda z: sp.Max(0, z)
+    >>> spec = DeepMLP(relu, depth=2, d=2, widths=sp.Symbol("n"), sigma_W=np.sqrt(2), sigma_b=0)
+    >>> G4 = finite_width_correlator(spec, 4)
+    >>> x = np.array([1.0, 0.0])
+    >>> G4.evaluate(np.array([[x, x, x, x]]), n=32)     # 3 V / n with V = 5 (l - 1) K^2 = 10
+    array([0.9375])
+    >>> G4.latex().split(" = ")[0]
+    'G^{(4)}_c(x_1, x_2, x_3, x_4)'
+    """
+
+    numeric = True
+
+    def __init__(self, spec: DeepMLP, points: int, connected: bool = True, method: str = "auto"):
+        if not isinstance(spec, DeepMLP):
+            raise TypeError(f"finite_width_correlator needs a DeepMLP, got {type(spec).__name__}")
+        if isinstance(points, bool) or points not in (2, 4):
+            raise ValueError(f"finite_width_correlator: points must be 2 or 4 (the leading 1/n expansion), "
+                             f"got {points!r}")
+        self.spec, self.points, self.connected, self.method = spec, int(points), bool(connected), method
+
+    def __repr__(self):
+        what = "connected " if self.connected and self.points == 4 else ""
+        return f"FiniteWidthCorrelator({what}{self.points}-point, {self.spec!r})"
+
+    def value_names(self) -> list:
+        """The names :meth:`evaluate` takes values for (besides ``n``, ``widths``, ``error``)."""
+        return sorted(s.name for s in spec_symbols(self.spec))
+
+    def evaluate(self, X, n=None, widths=None, error: bool = False, **values):
+        r"""The correlator at point sets ``X`` of shape (..., points, d); returns shape ``X.shape[:-2]``
+        (and the numerical error bound, a float, with ``error=True``). ``n`` is the last hidden width
+        :math:`n_L` of the :math:`1/n` (default: the spec's, with ``values``); ``widths`` as in
+        :func:`finite_width_expansion`."""
+        X = as_points(X, "X")
+        if X.ndim < 2 or X.shape[-2] != self.points:
+            raise ValueError(f"FiniteWidthCorrelator.evaluate: X must have shape (..., {self.points}, d), "
+                             f"got {X.shape}")
+        sets = X.reshape((-1,) + X.shape[-2:])
+        inputs, inverse = np.unique(sets.reshape(-1, X.shape[-1]), axis=0, return_inverse=True)
+        idx = inverse.reshape(sets.shape[:2])
+        fw = finite_width_expansion(self.spec, inputs, widths=widths, method=self.method, keep="output", **values)
+        if n is None:
+            n = fw.widths[-1]
+        if self.points == 2:
+            out = fw.two_point(n)[idx[:, 0], idx[:, 1]]
+        else:
+            out = fw.connected_four_point(idx, n=n)
+            if not self.connected:
+                G2 = fw.two_point(n)
+                a1, a2, a3, a4 = idx.T
+                out = out + G2[a1, a2] * G2[a3, a4] + G2[a1, a3] * G2[a2, a4] + G2[a1, a4] * G2[a2, a3]
+        out = out.reshape(X.shape[:-2])
+        return (out, fw.error) if error else out
+
+    def latex(self) -> str:
+        """The leading-order formula in LaTeX."""
+        if self.points == 2:
+            return r"G^{(2)}(x_1, x_2) = K^{(L+1)}_{12} + \frac{1}{n_L}K^{(1),(L+1)}_{12} + O(n^{-2})"
+        Gc = (r"\frac{1}{n_L}\left[V^{(L+1)}_{(12)(34)} + V^{(L+1)}_{(13)(24)} + V^{(L+1)}_{(14)(23)}\right]")
+        if self.connected:
+            return rf"G^{{(4)}}_c(x_1, x_2, x_3, x_4) = {Gc} + O(n^{{-2}})"
+        pairs = " + ".join(rf"G^{{(2)}}_{{{p}}}G^{{(2)}}_{{{q}}}"
+                           for p, q in (("12", "34"), ("13", "24"), ("14", "23")))
+        return rf"G^{{(4)}}(x_1, x_2, x_3, x_4) = {Gc} + {pairs} + O(n^{{-2}})"
+
+
+def finite_width_correlator(spec: DeepMLP, points: int, connected: bool = True,
+                            method: str = "auto") -> FiniteWidthCorrelator:
+    r"""The output's leading-order :math:`1/n` two-point function (``points=2``) or connected
+    (``connected=False``: full) four-point function of the deep MLP ``spec``, evaluated at any points:
+    a :class:`FiniteWidthCorrelator`."""
+    return FiniteWidthCorrelator(spec, points, connected, method)
 
 
 def _widths(spec: DeepMLP, widths, values) -> list:
