@@ -1,4 +1,4 @@
-"""nnsym.numeric.gaussian_moments against independent numerics (nothing of nnsym is used as a reference).
+r"""nnsym.numeric.gaussian_moments against independent numerics (nothing of nnsym is used as a reference).
 
 References, all written here with numpy / scipy:
 
@@ -150,6 +150,7 @@ FIXED4 = [
 ]
 
 
+@pytest.mark.slow  # Genz at 1e-7 is slow; test_sign_moment_k4_against_genz_fast and the one-factor tests cover it
 @pytest.mark.parametrize("C", FIXED4, ids=["hand", "rand11", "rand12"])
 def test_sign_moment_k4_against_orthant_sum(C):
     got = float(sign_moment(C))
@@ -158,6 +159,12 @@ def test_sign_moment_k4_against_orthant_sum(C):
         assert abs(got - ref) < 3e-6, (got, ref)
     ref1 = orthant_sign_moment4(C, abseps=2e-8)
     assert abs(got - ref1) < 1e-6, (got, ref1)
+
+
+def test_sign_moment_k4_against_genz_fast():
+    """A general (not one-factor) covariance against Genz's orthant probability at a loose tolerance."""
+    C = FIXED4[1]
+    assert abs(float(sign_moment(C)) - orthant_sign_moment4(C, abseps=1e-6)) < 2e-5
 
 
 def test_sign_moment_k4_batched_matches_single():
@@ -216,6 +223,7 @@ matrices = st.lists(st.floats(-1.0, 1.0, allow_nan=False), min_size=16, max_size
     lambda xs: np.array(xs).reshape(4, 4))
 
 
+@pytest.mark.slow  # the one-factor hypothesis test below is the fast exact cover
 @settings(max_examples=6, **_SETTINGS)
 @given(matrices)
 def test_hypothesis_sign_moment_against_genz(A):

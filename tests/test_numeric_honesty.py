@@ -303,7 +303,10 @@ def test_deep_kernel_sign_nngp_and_divergent_ntk():
     K = ns.DeepKernel(sp.sign, 2, 2)
     k = K.evaluate_nngp(DEEP_X, sigma_W=SW, sigma_b=SB)
     ref = deep_hand(signsign, lambda *a: 0.0, DEEP_X, 2)[:, 0]
-    np.testing.assert_allclose(k, ref, rtol=1e-12)
+    np.testing.assert_allclose(k[:3], ref[:3], rtol=1e-12)
+    # the last pair is 1e-4 apart: rho = 1 - O(1e-9) after a layer, where arcsin amplifies a rounding of rho by
+    # 1/sqrt(1 - rho^2) ~ 3e4 per layer; the two evaluation orders differ by 7e-11 (seen in CI, order-dependent)
+    np.testing.assert_allclose(k[3], ref[3], rtol=1e-8)
     # the arcsine pair itself, by quadrature
     assert signsign(1.3, 0.5, 0.9) == pytest.approx(pair_quad(lambda z: math.copysign(1, z), 1.3, 0.5, 0.9), abs=1e-10)
     assert K.nngp.is_exact
