@@ -7,6 +7,18 @@ import time
 from queue import Empty
 
 
+def independent():
+    """The tests' independent numerics (``tests/independent.py``: hand-written numpy and scipy that do
+    not import nnsym), for the benchmarks' baselines."""
+    import importlib
+    import os
+
+    tests = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests")
+    if tests not in sys.path:
+        sys.path.insert(0, tests)
+    return importlib.import_module("independent")
+
+
 def clear_caches() -> list[str]:
     """Clear every cache we can find; returns a description of what was cleared."""
     cleared = []

@@ -33,6 +33,7 @@ __all__ = [
     "NotACosLayer",
     "NoJointDensity",
     "CollapsedSampleSize",
+    "FusedUnavailable",
     "LatexError",
     "CommandLineError",
     "NNSymWarning",
@@ -99,6 +100,11 @@ class CollapsedSampleSize(NNSymError, ValueError):
     r"""A reweighted Monte Carlo estimate is refused: the effective sample size
     :math:`(\sum w)^2/\sum w^2` of its weights fell below the threshold, so the reweighted measure lives
     where the draws rarely go and neither the estimate nor its error bar can be trusted."""
+
+
+class FusedUnavailable(NNSymError, ImportError):
+    """An opt-in compiled path cannot run here: ``monte_carlo(..., fused=True)`` without numba (the
+    ``numba`` extra), or with a neuron numba cannot compile (e.g. scipy's erf)."""
 
 
 class LatexError(NNSymError, RuntimeError):

@@ -823,3 +823,58 @@ def relu_P(k11, k12, k22):
 def erf_P(k11, k12, k22):
     """docs/conventions.md: E[erf(u) erf(v)] = (2/pi) arcsin(2 k12 / sqrt((1 + 2 k11)(1 + 2 k22)))."""
     return 2 / np.pi * np.arcsin(2 * k12 / np.sqrt((1 + 2 * k11) * (1 + 2 * k22)))
+
+
+def relu_moments(k11, k12, k22):
+    """(E[relu(u) relu(v)], E[relu'(u) relu'(v)]) = (relu_P, (pi - t)/(2 pi)), cos t = rho, in one pass
+    (the benchmarks' hand-written baseline uses it too)."""
+    s = np.sqrt(k11 * k22)
+    c = np.clip(k12 / s, -1, 1)
+    t = np.arccos(c)
+    return s / (2 * np.pi) * (np.sqrt(1 - c * c) + (np.pi - t) * c), (np.pi - t) / (2 * np.pi)
+
+
+def erf_moments(k11, k12, k22):
+    """(E[erf(u) erf(v)], E[erf'(u) erf'(v)]) = (erf_P, (4/pi)/sqrt((1 + 2 k11)(1 + 2 k22) - 4 k12^2))."""
+    a = (1 + 2 * k11) * (1 + 2 * k22)
+    return 2 / np.pi * np.arcsin(2 * k12 / np.sqrt(a)), 4 / np.pi / np.sqrt(a - 4 * k12 * k12)
+
+
+def deep_gram(moments, X, depth, sw, sb):
+    """NNGP and NTK Gram matrices of a depth-L MLP (NTK parameterisation) by the textbook layer
+    recursion: K1 = sb^2 + sw^2 X X^T/d, K <- sb^2 + sw^2 P, Theta <- K + sw^2 Theta P'."""
+    K = sb**2 + sw**2 * (X @ X.T) / X.shape[1]
+    T = K
+    for _ in range(depth):
+        kd = np.diag(K)
+        P, Pd = moments(kd[:, None], K, kd[None, :])
+        Kn = sb**2 + sw**2 * P
+        T, K = Kn + sw**2 * T * Pd, Kn
+    return K, T
+
+
+# ----------------------------------------------------------------------------- a long synthetic sum
+def synthetic_sum(terms: int, xs):
+    r"""``terms`` distinct products :math:`c_j e^{-r_j (x_a - x_b)^2}\cos(x_c - s_j x_d)` of the 8 sympy
+    symbols ``xs``, built unevaluated (fast), and their parameters ``(idx, c, r, s)`` for numpy
+    (:func:`synthetic_sum_terms`)."""
+    import sympy as sp
+
+    idx = np.array([[j % 8, (3 * j + 1) % 8, (5 * j + 2) % 8, (7 * j + 3) % 8] for j in range(terms)])
+    c = [sp.Rational(j + 1, 7 * j + 3) for j in range(terms)]
+    r = [sp.Rational(j + 1, 10 * terms) for j in range(terms)]
+    s = [sp.Rational(j, 3 * terms) for j in range(terms)]
+    out = []
+    for j, (a, b, cc, d) in enumerate(idx):
+        diff = sp.Add(xs[a], sp.Mul(-1, xs[b], evaluate=False), evaluate=False)
+        gauss = sp.exp(sp.Mul(-r[j], sp.Pow(diff, 2, evaluate=False), evaluate=False), evaluate=False)
+        wave = sp.cos(sp.Add(xs[cc], sp.Mul(-s[j], xs[d], evaluate=False), evaluate=False), evaluate=False)
+        out.append(sp.Mul(c[j], gauss, wave, evaluate=False))
+    return sp.Add(*out, evaluate=False), (idx, *(np.array([float(v) for v in p]) for p in (c, r, s)))
+
+
+def synthetic_sum_terms(params, X):
+    """The terms of :func:`synthetic_sum` evaluated one by one in numpy, X: (8, P) -> (terms, P)."""
+    idx, c, r, s = params
+    a, b, cc, d = (X[idx[:, k]] for k in range(4))
+    return c[:, None] * np.exp(-r[:, None] * (a - b) ** 2) * np.cos(cc - s[:, None] * d)

@@ -35,6 +35,7 @@ BUILTIN_BASE = {
     "NotACosLayer": ValueError,
     "NoJointDensity": ValueError,
     "CollapsedSampleSize": ValueError,
+    "FusedUnavailable": ImportError,
     "LatexError": RuntimeError,
     "CommandLineError": ValueError,
     "NumericWarning": UserWarning,

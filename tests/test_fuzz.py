@@ -3,7 +3,8 @@
 Each example is a small *architecture spec* (:class:`Arch`): the dimension (1, 2, 3 or a
 symbolic ``d``), the random parameters with their laws (Normal, Uniform, Laplace, Cauchy
 where the needed moments exist, user densities), a neuron that is a product of one or two
-activations (cos, sin, exp, erf, ReLU = ``Max(0, z)``, ``Abs``, polynomials, the Gaussian bump
+activations (cos, sin, exp, erf, ReLU = ``Max(0, z)``, ``Abs``, polynomials, Hermite polynomials
+``sympy.hermite(k, z)`` (k = 2, 3: with Gaussian vector weights the engine's Wick/Isserlis rule), the Gaussian bump
 ``exp(-z**2)`` and the growing Gaussian exponential ``exp(k*z**2)`` with a small k > 0 drawn by
 hypothesis) of affine forms in the parameters (``b*x + c``, ``W.dot(x) + c``, ...), a readout law,
 an optional output bias, a random subset of shared parameters, n in 1..4 and full or connected.
@@ -199,11 +200,11 @@ class Term:
 
 @dataclass(frozen=True)
 class Factor:
-    act: str  # cos sin exp erf relu abs poly bump (e^{-z^2}) expsq (e^{k z^2})
+    act: str  # cos sin exp erf relu abs poly hermite (H_k(z), k = int(self.k)) bump (e^{-z^2}) expsq (e^{k z^2})
     terms: tuple
     const: str = "0"
     poly: tuple = ()  # coefficients c_0..c_k of sum c_k z^k
-    k: str = "0"  # expsq: the k > 0 of e^{k z^2}
+    k: str = "0"  # expsq: the k > 0 of e^{k z^2}; hermite: the degree k of H_k
 
     @property
     def kappa(self) -> float:
@@ -214,6 +215,8 @@ class Factor:
     def degree(self) -> int:
         if self.act == "poly":
             return len(self.poly) - 1
+        if self.act == "hermite":
+            return int(self.k)
         return 1 if self.act in ("relu", "abs") else 0
 
 
@@ -287,6 +290,8 @@ def _act_sympy(f: Factor, z):
         return sp.Abs(z)
     if f.act == "poly":
         return sp.Add(*[S(c) * z**k for k, c in enumerate(f.poly)])
+    if f.act == "hermite":
+        return sp.hermite(int(f.k), z)
     if f.act == "bump":
         return sp.exp(-z**2)
     if f.act == "expsq":
@@ -328,6 +333,8 @@ def neuron_code(arch) -> str:
                                          if k else _code_expr(c) for k, c in enumerate(f.poly) if S(c) != 0) + ")")
         elif f.act in QUADRATIC_ACTS:
             facs.append("sp.exp(-(%s)**2)" % z if f.act == "bump" else f"sp.exp({_code_expr(f.k)}*({z})**2)")
+        elif f.act == "hermite":
+            facs.append(f"sp.hermite({f.k}, {z})")
         else:
             fn = {"relu": "sp.Max(0, %s)", "abs": "sp.Abs(%s)"}.get(f.act, "sp." + f.act + "(%s)")
             facs.append(fn % z)
@@ -384,6 +391,8 @@ def _np_act(f: Factor, z):
         return out
     if f.act in QUADRATIC_ACTS:
         return np.exp(f.kappa * z**2)
+    if f.act == "hermite":  # physicists' H_k, numpy's own coefficients
+        return np.polynomial.hermite.hermval(z, [0] * int(f.k) + [1])
     raise ValueError(f.act)
 
 
@@ -558,7 +567,8 @@ def estimand_status(arch, X, moment_factor=2.0):
 
 
 # ============================================================================= strategies
-ACTS = ("cos", "sin", "exp", "erf", "relu", "abs", "poly", "bump", "expsq")
+ACTS = ("cos", "sin", "exp", "erf", "relu", "abs", "poly", "hermite", "bump", "expsq")
+HERMITE_DEGREES = ("2", "3")
 QUADRATIC_ACTS = ("bump", "expsq")  # e^{-z^2} (a Gaussian bump) and e^{k z^2} (finite on a domain only)
 BOUNDED_OK_FOR_CAUCHY = ("cos", "sin", "erf", "bump")
 BOUNDED_DENSITIES = ("epan", "tri", "cubic", "truncnorm")  # finite support: e^{k z^2} stays bounded
@@ -650,6 +660,8 @@ def neurons(draw, d, n, max_factors=2, prefer_one_param=False):
         acts = [a for a in ACTS if all(_law_ok(l, a) for l in laws)]
         if degree_left < 1:
             acts = [a for a in acts if a not in ("relu", "abs", "poly")]
+        if degree_left < 2:
+            acts = [a for a in acts if a != "hermite"]
         act = draw(st.sampled_from(acts))
         poly = ()
         if act == "poly":
@@ -663,6 +675,9 @@ def neurons(draw, d, n, max_factors=2, prefer_one_param=False):
             tt.append(Term(name, draw(st.sampled_from(coefs)), kind == "w"))
         const = draw(st.sampled_from(CONSTS)) if with_x else "0"
         k = draw(st.sampled_from(EXPSQ_KS)) if act == "expsq" else "0"
+        if act == "hermite":
+            k = draw(st.sampled_from([h for h in HERMITE_DEGREES if int(h) <= degree_left]))
+            degree_left -= int(k)
         factors.append(Factor(act, tuple(tt), const, poly, k))
     # parameters used elsewhere must be compatible with every activation they enter
     for f in factors:
@@ -715,7 +730,7 @@ def too_expensive(arch, budget="long") -> bool:
     the profiles stay within their time budget (see the performance notes in the module docstring)."""
     ps = arch.neuron_params()
     dens = sum(p.law.kind == "density" for p in ps)
-    polys = [f for f in arch.factors if f.act == "poly"]
+    polys = [f for f in arch.factors if f.act in ("poly", "hermite")]
     if len(ps) > 3 or dens > 1:
         return True
     if arch.n == 4 and (len(arch.factors) > 1 or dens or len(ps) > 2 or arch.shared
@@ -789,7 +804,8 @@ def architectures(draw, kind="network", budget="long"):
 def _explicit_examples() -> dict:
     """Architectures with quadratic exponentials that every run checks (hypothesis' explicit phase),
     so that even the fast profile meets them: coincident points (a singular covariance), a vector
-    weight, a bump of a Cauchy weight, and a divergent case with its check just inside."""
+    weight, a bump of a Cauchy weight, and a divergent case with its check just inside; and a Hermite
+    neuron of a Gaussian vector (the Wick rule)."""
     nrm = lambda m, v: LawSpec("normal", (m, v))  # noqa: E731
     rd = nrm("0", "sigma_a**2/N")
     b, c, W = Param("b", nrm("0", "1"), False), Param("c", nrm("1/2", "1/4"), False), Param("W", nrm("0", "1/2"), True)
@@ -803,6 +819,11 @@ def _explicit_examples() -> dict:
          np.array([[[0.2, -0.1], [0.2, -0.1]], [[0.1, 0.0], [-0.3, 0.2]], [[0.0, 0.0], [0.0, 0.0]]]), 12),
         (Arch(1, 1, (Param("b", LawSpec("cauchy", ("0", "1")), False),), (Factor("bump", (Term("b", "1", True),)),),
               rd, n=2, connected=True, N=2), np.array([[[0.3], [0.3]], [[0.5], [-0.2]], [[0.0], [0.4]]]), 13),
+        # a Hermite neuron H_2(W.x + c) of a Gaussian vector with a bias and an output bias: the Wick rule
+        (Arch(2, 2, (W, c), (Factor("hermite", (Term("W", "1", True), Term("c", "1", False)), k="2"),),
+              nrm("1/2", "1/N"), bias=BIASES[0], n=3, connected=False, N=3),
+         np.array([[[0.3, -0.2], [0.1, 0.4], [-0.3, 0.2]], [[0.2, 0.2], [0.2, 0.2], [0.0, 0.0]],
+                   [[0.4, 0.0], [-0.4, 0.0], [0.1, -0.1]]]), 15),
     ]
     expect = [(Arch(2, 2, (W,), (Factor("expsq", (Term("W", "1/2", True),), "-1", k="1/4"),), nrm("0", "1"), n=2, N=1),
                np.array([[[0.3, 0.3], [0.3, 0.3]], [[0.2, -0.4], [0.1, 0.1]], [[0.0, 0.0], [0.5, 0.0]]]), 14)]
@@ -820,8 +841,11 @@ class DerivationTimeout(Exception):
 
 
 class Worker:
-    """nnsym runs in a forked worker process, so that a derivation that hangs can be stopped
-    (nnsym uses SIGALRM itself, so an alarm in this process would be cancelled)."""
+    """nnsym runs in a worker process, so that a derivation that hangs can be stopped
+    (nnsym uses SIGALRM itself, so an alarm in this process would be cancelled). The worker comes from
+    a fork server, not from forking this process: with the optional JAX backend imported (its doctests,
+    tests/test_backend_jax.py) this process runs JAX's threads, and forking a multithreaded process
+    can deadlock the child."""
 
     def __init__(self):
         self._pool = None
@@ -830,7 +854,7 @@ class Worker:
         import multiprocessing as mp
 
         if self._pool is None:
-            self._pool = mp.get_context("fork").Pool(1)
+            self._pool = mp.get_context("forkserver").Pool(1)
         res = self._pool.apply_async(fn, args)
         try:
             return res.get(timeout)

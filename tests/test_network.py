@@ -89,11 +89,13 @@ def test_correlator_api():
     X = np.random.default_rng(2).normal(size=(2, 3, 4, 2))
     out = G4.evaluate(X, sigma_a=1.0, sigma_b=0.7, N=10)
     assert out.shape == (2, 3)
+    cached = dict(G4._cache)
     fixed = G4.subs({sp.Symbol("N", positive=True, integer=True): 10})
     np.testing.assert_allclose(fixed.evaluate(X, sigma_a=1.0, sigma_b=0.7), out, rtol=1e-13)
-    # one compiled kernel, reused
+    # one compiled kernel and one analysis of the expression, reused: other values add nothing
     G4.evaluate(X, sigma_a=2.0, sigma_b=0.1, N=3)
-    assert len(G4._cache) == 1
+    assert G4._cache.keys() == cached.keys() and all(G4._cache[k] is v for k, v in cached.items())
+    assert sum(1 for k in G4._cache if k[0] == "plan") == 1
 
 
 def test_evaluate_errors_are_clear():

@@ -41,27 +41,110 @@ from ..errors import DivergentExpectation, NoClosedForm, NumericWarning
 from ..model.correlator import Correlator
 from ..model.deep import DeepMLP
 from ..model.network import Input, Network, tidy
-from ..numeric.kernels import compile_kernel
-from ..numeric.quadrature import PANEL_NODES, PANEL_NODES_CHECK, gauss1_kinked, gauss2_kinked
+from ..numeric.bindings import Bindings
+from ..numeric.kernels import as_points, compile_kernel
+from ..numeric.quadrature import (
+    KINKED_FUNCTIONS,
+    PANEL_NODES,
+    PANEL_NODES_CHECK,
+    gauss1_kinked,
+    gauss2_kinked,
+    smooth_pair_moments,
+)
 from ..sampling.sampler import NetworkSampler
 
 __all__ = ["DeepKernel", "deep_kernels", "ntk", "empirical_ntk", "ntk_predict", "gp_posterior", "sample_deep_mlp"]
 
 
+def _compile(args, expr):
+    """A kernel of the layer map (:func:`~nnsym.numeric.kernels.compile_kernel`)."""
+    return compile_kernel(args, expr)
+
+
 class _LayerMoments:
     r"""The two Gaussian pair moments one hidden layer's activation :math:`f` feeds the recursions:
-    :math:`E[f(u)f(v)]` and :math:`E[f'(u)f'(v)]`, :math:`(u,v)\sim\mathcal N(0, [[k_{11},k_{12}],[k_{12},k_{22}]])`,
-    in closed form when the engine has one (else None)."""
+    :math:`P = E[f(u)f(v)]` and :math:`P' = E[f'(u)f'(v)]`,
+    :math:`(u,v)\sim\mathcal N(0, [[k_{11},k_{12}],[k_{12},k_{22}]])`,
+    in closed form when the engine has one (else None), and their values on the diagonal
+    :math:`k_{11} = k_{12} = k_{22} = k` (:math:`E[f(u)^2]`, :math:`E[f'(u)^2]`, :math:`u\sim\mathcal N(0,k)`).
+    :meth:`DeepKernel._layer_kernel` compiles them, with a layer's step, into numpy kernels."""
 
     def __init__(self, f, u, k):
         k11, k12, k22 = k
         self.f = f
+        self.k = k
         self.fz = sp.sympify(f(u))
         self.fpz = sp.diff(self.fz, u)
         # f' with a Dirac delta (sign, Heaviside, a jump): E[f'(u)^2] = oo, the NTK does not exist
         self.ntk_divergent = self.fpz.has(sp.DiracDelta)
         self.P = pair_expectation(f, k11, k12, k22)
         self.Pd = None if self.ntk_divergent else pair_expectation(sp.Lambda(u, self.fpz), k11, k12, k22)
+
+    def diagonal(self, expr, kk):
+        """``expr`` (P or Pd) at :math:`k_{11} = k_{12} = k_{22} =` ``kk`` (xreplace: no re-simplification)."""
+        k11, k12, k22 = self.k
+        return expr.xreplace({k11: kk, k12: kk, k22: kk})
+
+    def hyper(self) -> set:
+        """The symbols of the closed forms other than the k's (parameters of the activation)."""
+        out = set()
+        for e in (self.P, self.Pd):
+            if e is not None:
+                out |= e.free_symbols
+        return out - set(self.k)
+
+
+class _NumericMoments:
+    r"""The pair moments of an activation without closed form, by quadrature: :math:`E[f(u)f(v)]`,
+    :math:`E[f'(u)f'(v)]` (and on the diagonal) with ``n`` Gauss-Legendre nodes per panel.
+    Smooth activations (no kinks in :math:`f`, :math:`f'`): one whitened tensor grid for every pair
+    (:func:`nnsym.numeric.quadrature.smooth_pair_moments`); kinked ones: panels split at the kinks
+    (:func:`nnsym.numeric.quadrature.gauss2_kinked`), pairs in chunks."""
+
+    PAIR_CHUNK = 256  # pairs per call of gauss2_kinked: bounds its temporaries
+
+    def __init__(self, m: "_LayerMoments", u):
+        extra = (m.fz.free_symbols | m.fpz.free_symbols) - {u}
+        if extra:
+            raise ValueError(f"the activation {m.fz} has free symbols {sorted(map(str, extra))}: "
+                             "give it numbers (the numeric recursion needs a numeric activation)")
+        mods = [{"Heaviside": lambda x, h0=0.5: np.heaviside(x, h0)}, "scipy", "numpy"]
+        self.f = sp.lambdify([u], m.fz, modules=mods)
+        self.fp = None if m.ntk_divergent else sp.lambdify([u], m.fpz, modules=mods)
+        self.kf, self.kfp = _float_kinks(m.fz, u), _float_kinks(m.fpz, u)
+        self.smooth = not (m.fz.has(*KINKED_FUNCTIONS) or m.fpz.has(*KINKED_FUNCTIONS) or self.kf or self.kfp)
+
+    def pair(self, k11, k12, k22, n: int, ntk: bool):
+        """(P, Pd) at the arrays k11, k12, k22 (same shape); Pd is None unless ``ntk``."""
+        funs = [self.f, self.fp] if ntk else [self.f]
+        if self.smooth:
+            out = smooth_pair_moments(funs, k11, k12, k22, n)
+            return out[0], (out[1] if ntk else None)
+        a, c, b = (np.ravel(t) for t in np.broadcast_arrays(k11, k12, k22))
+        sa, sb = np.sqrt(a), np.sqrt(b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = np.clip(np.where(sa * sb > 0, c / (sa * sb), 0.0), -1.0, 1.0)
+        L = np.zeros(a.shape + (2, 2))
+        L[:, 0, 0] = sa
+        L[:, 1, 0] = sb * rho
+        L[:, 1, 1] = sb * np.sqrt(1 - rho**2)
+        res = []
+        for fun, kinks in ((self.f, self.kf), (self.fp, self.kfp))[:len(funs)]:
+            g = (lambda p, q, fun=fun: fun(p) * fun(q))
+            vals = np.empty(a.shape)
+            for s0 in range(0, a.size, self.PAIR_CHUNK):
+                sl = slice(s0, s0 + self.PAIR_CHUNK)
+                vals[sl] = gauss2_kinked(g, np.zeros((vals[sl].size, 2)), L[sl], [kinks, kinks], n,
+                                         chunk_nodes=1_000_000)
+            res.append(vals.reshape(np.shape(k12)))
+        return res[0], (res[1] if ntk else None)
+
+    def diag(self, k, n: int, ntk: bool):
+        """(E[f(u)^2], E[f'(u)^2]) at the variances ``k``; the second None unless ``ntk``."""
+        s = np.sqrt(k)
+        P = gauss1_kinked(lambda z: self.f(z) ** 2, np.zeros_like(k), s, self.kf, n)
+        Pd = gauss1_kinked(lambda z: self.fp(z) ** 2, np.zeros_like(k), s, self.kfp, n) if ntk else None
+        return P, Pd
 
 
 class DeepKernel:
@@ -76,9 +159,23 @@ class DeepKernel:
     the kernels are the infinite-width limit).
 
     ``.nngp`` and ``.ntk`` are :class:`~nnsym.Correlator` objects in two points
-    when the recursion composes in closed form (``.symbolic`` is True); ``.evaluate_nngp``
-    and ``.evaluate_ntk`` work in both cases (numeric recursion otherwise, with a
-    :class:`~nnsym.numeric.kernels.NumericWarning` whose ``.error`` bounds the error). Closed forms: the
+    when the recursion composes in closed form (``.symbolic`` is True), for printing and shallow
+    depth (the composed expression grows about threefold per layer). The numbers come from the layer map
+    instead: :meth:`evaluate_nngp`, :meth:`evaluate_ntk` (point pairs), :meth:`gram` (all pairs of a point
+    set, or two sets) and :meth:`diagonal` compile, once per distinct activation, the pair moments
+    :math:`P_l(k_{11}, k_{12}, k_{22}) = E[f_l(u)f_l(v)]` and :math:`P'_l = E[f_l'(u)f_l'(v)]` (with the
+    layer's step, and on the diagonal :math:`k_{11} = k_{12} = k_{22}`) as numpy kernels and apply them
+    layer by layer,
+
+    .. math:: K^{(l+1)}_{ij} = C_b^{(l)} + C_W^{(l)}P_l\big(K^{(l)}_{ii}, K^{(l)}_{ij}, K^{(l)}_{jj}\big),\qquad
+              \Theta^{(l+1)}_{ij} = K^{(l+1)}_{ij} + C_W^{(l)}\,\Theta^{(l)}_{ij}\,
+              P'_l\big(K^{(l)}_{ii}, K^{(l)}_{ij}, K^{(l)}_{jj}\big),
+
+    the diagonal :math:`K^{(l)}_{ii}` once per point; they equal the composed closed form to rounding
+    and cost no tree walk per call. Without a closed form the pair moments are quadratures (Gauss-Legendre
+    panels; one whitened grid for smooth activations, kink-split panels otherwise; two rules, and a
+    :class:`~nnsym.numeric.kernels.NumericWarning` whose ``.error``, their difference, bounds the error).
+    Closed forms: the
     engine's table (ReLU, erf, rectified monomials, sign, Heaviside) and every activation that is
     piecewise polynomial with its kink at 0 (Abs, leaky ReLU ``Max(a z, z)``, ``Min(0, z)``, a
     Piecewise of such), through :func:`nnsym.engine.gaussian.pair_expectation`. The numeric recursion
@@ -93,6 +190,11 @@ class DeepKernel:
     (True, 2)
     >>> K.spec.parameterisation, K.spec.widths
     ('ntk', (oo,))
+    >>> import numpy as np
+    >>> X = np.array([[1.0], [-0.5], [2.0]])
+    >>> G = K.gram(X, sigma_W=1.0, sigma_b=0.0)  # ReLU, one layer: |x||x'| (sin t + (pi - t) cos t)/(2 pi)
+    >>> bool(np.allclose(G, [[0.5, 0.0, 1.0], [0.0, 0.125, 0.0], [1.0, 0.0, 2.0]], rtol=1e-14, atol=1e-15))
+    True
     """
 
     def __init__(self, activation, depth: int, d, sigma_W=None, sigma_b=None):
@@ -145,6 +247,8 @@ class DeepKernel:
         self._nngp_closed = all(m.P is not None for m in self._distinct)
         self.symbolic = all(m.P is not None and (m.Pd is not None or m.ntk_divergent) for m in self._distinct)
         self._nngp = self._ntk = None
+        self._steps = None  # the compiled layer map, built at the first evaluation
+        self._last_bound = (None, None)  # the last values checked, and their numbers
 
     @property
     def _activation_text(self) -> str:
@@ -267,7 +371,7 @@ class DeepKernel:
         K11, K12, K22 = (spec.input_kernel(dot(a, b)) for a, b in ((x1, x1), (x1, x2), (x2, x2)))
         T12 = K12
         for l, m in enumerate(self._layers, start=1):
-            diag = lambda kk: m.P.subs({k11: kk, k22: kk, k12: kk})
+            diag = lambda kk: m.diagonal(m.P, kk)
             sub = {k11: K11, k12: K12, k22: K22}
             P = m.P.xreplace(sub)
             K12_next = spec.kernel_step(l, P)
@@ -277,85 +381,385 @@ class DeepKernel:
             K11, K22 = spec.kernel_step(l, diag(K11)), spec.kernel_step(l, diag(K22))
         return K12, (T12 if ntk else None)
 
-    # ------------------------------------------------------------------ numeric recursion
-    def _numeric(self, X, values, which, with_error: bool = False):
-        """The recursion with kink-split Gauss-Legendre panels (:func:`nnsym.numeric.quadrature.gauss2_kinked`),
-        run with 10 and 7 nodes per panel; the difference is the stated error."""
-        if which == "ntk":
-            self._refuse_divergent_ntk()
-        X = np.asarray(X, dtype=float)
-        if X.ndim < 2 or X.shape[-2] != 2:
-            raise ValueError(f"points must have shape (..., 2, d), got {X.shape}")
-        vals = {**values}
-        if not self.dim.is_Integer:
-            vals[self.dim.name] = X.shape[-1]
-        elif X.shape[-1] != int(self.dim):
-            raise ValueError(f"points must have shape (..., 2, {self.dim}), got {X.shape}")
-        u = self._u
-        mods = [{"Heaviside": lambda x, h0=0.5: np.heaviside(x, h0)}, "scipy", "numpy"]
-        numeric = {}  # per distinct activation: f, f', their kinks as floats
+    # ------------------------------------------------------------------ the layer map, in numpy
+    _BLOCK = 1 << 16  # pairs per block of the layer map: bounds the temporaries (~0.5 MB each)
+
+    def _value_symbols(self) -> list:
+        """The symbols the evaluations take values for: the variances' (every layer), the activations'
+        parameters and a symbolic ``d`` (any other keyword is refused as a misspelling)."""
+        if self._steps is not None:
+            return self._steps[-1]
+        syms = set()
+        for s in self.spec.sigma_W + self.spec.sigma_b:
+            syms |= sp.sympify(s).free_symbols
         for m in self._distinct:
-            extra = (m.fz.free_symbols | m.fpz.free_symbols) - {u}
-            if extra:
-                raise ValueError(f"the activation {m.fz} has free symbols {sorted(map(str, extra))}: "
-                                 "give it numbers (the numeric recursion needs a numeric activation)")
-            numeric[id(m)] = (sp.lambdify([u], m.fz, modules=mods), sp.lambdify([u], m.fpz, modules=mods),
-                              _float_kinks(m.fz, u), _float_kinks(m.fpz, u))
-        layers = [numeric[id(m)] for m in self._layers]
-        batch = X.shape[:-2]
-        Xf = X.reshape(-1, 2, X.shape[-1])
-        runs = [self._recursion_numeric(Xf, layers, vals, which, n) for n in (PANEL_NODES, PANEL_NODES_CHECK)]
-        out = runs[0].reshape(batch)
-        err = float(np.max(np.abs(runs[0] - runs[1]))) if runs[0].size else 0.0
-        err = max(err, 1e-12 * float(np.max(np.abs(runs[0]))) if runs[0].size else 0.0)
-        return (out, err) if with_error else out
+            syms |= (m.fz.free_symbols - {self._u}) | m.hyper()
+        if not self.dim.is_Integer:
+            syms.add(self.dim)
+        return sorted((s for s in syms if not isinstance(s, sp.Dummy)), key=sp.default_sort_key)
 
-    def _recursion_numeric(self, Xf, layers, vals, which, n):
+    def _compile_steps(self) -> tuple:
+        r"""What every evaluation needs, built once: the hyper-parameters in the compiled order, the input
+        kernel :math:`K^{(1)}(x\cdot x', n_0)` as a numpy function, and the value symbols."""
+        if self._steps is None:
+            hyper = [s for s in self._value_symbols() if s != self.dim]
+            xy, n0 = sp.symbols("xy n0", real=True)
+            self._steps = (hyper, _compile([xy, n0] + hyper, self.spec.input_kernel(xy, n0)), {},
+                           self._value_symbols())
+        return self._steps
+
+    def _bind(self, values, D: int):
+        """The named ``values`` checked once (unknown names refused, as :meth:`nnsym.Correlator.bind`;
+        a symbolic d is read off the points) and the hyper-parameters as numbers, in the compiled order."""
+        hyper = self._compile_steps()[0]
+        try:  # the same plain numbers as last time: checked then
+            key = (D,) + tuple(sorted((k, type(v), v) for k, v in values.items()))
+            hash(key)
+        except TypeError:
+            key = None
+        if key is not None and key == self._last_bound[0]:
+            return self._last_bound[1]
+        b = Bindings(values, self._value_symbols(), "evaluate")
+        if not self.dim.is_Integer:
+            if self.dim.name in b and b[self.dim.name] != D:
+                raise ValueError(f"{self.dim.name} = {b[self.dim.name]} disagrees with the points' last axis {D}")
+            b = b.with_values(**{self.dim.name: D})
+        elif D != int(self.dim):
+            raise ValueError(f"points must have dimension d = {self.dim}, got {D}")
+        got = b.require(hyper, "evaluate")
+        hv = [got[h] for h in hyper]
+        if key is not None:
+            self._last_bound = (key, hv)
+        return hv
+
+    def _layer_kernel(self, l: int, m: "_LayerMoments", kind: str):
+        r"""Layer ``l``'s map as one compiled numpy function (cached by its expression, so layers alike share it):
+
+        * ``"pair"``: :math:`(k_{11}, k_{12}, k_{22}) \mapsto K^{(l+1)}_{12} = C_b^{(l)} + C_W^{(l)}P`;
+        * ``"pair-ntk"``: :math:`(k_{11}, k_{12}, k_{22}, \Theta) \mapsto (K^{(l+1)}_{12}, K^{(l+1)}_{12} +
+          C_W^{(l)}\Theta P')`;
+        * ``"diag"``, ``"diag-ntk"``: the same at :math:`k_{11} = k_{12} = k_{22} = k` (:math:`P` and :math:`P'`
+          simplified there: exact at coincident points);
+        * ``"step"``, ``"step-ntk"``: the spec's steps alone, of :math:`(P, P', \Theta)`, for the quadrature.
+
+        The steps are the spec's (:meth:`~nnsym.model.deep.DeepMLP.kernel_step`,
+        :meth:`~nnsym.model.deep.DeepMLP.ntk_step`), composed with the pair moments in sympy for one layer."""
+        hyper, _, cache, _ = self._compile_steps()
+        if (l, kind) in cache:
+            return cache[(l, kind)]
         spec = self.spec
-        D = Xf.shape[-1]
-        x1, x2 = Xf[:, 0, :], Xf[:, 1, :]
-        K11 = spec.input_kernel(np.sum(x1 * x1, -1), D, vals)
-        K22 = spec.input_kernel(np.sum(x2 * x2, -1), D, vals)
-        K12 = spec.input_kernel(np.sum(x1 * x2, -1), D, vals)
-        T12 = K12.copy()
+        T, p, pd = sp.symbols("T p pd", real=True)
+        if kind.startswith("step"):
+            args, P, Pd = [p, pd, T], p, pd
+        elif kind.startswith("pair"):
+            args, P, Pd = list(self._k) + [T], m.P, m.Pd
+        else:
+            kk = sp.Symbol("kk", positive=True)
+            args, P, Pd = [kk, T], m.diagonal(m.P, kk), (None if m.Pd is None else m.diagonal(m.Pd, kk))
+        if kind.endswith("ntk"):
+            Kn = spec.kernel_step(l, P)
+            expr = sp.Tuple(Kn, spec.ntk_step(l, Kn, T, Pd))
+        else:
+            expr = spec.kernel_step(l, P)
+        key = (tuple(args), expr)
+        if key not in cache:
+            cache[key] = _compile(args + hyper, expr)
+        cache[(l, kind)] = cache[key]
+        return cache[key]
 
-        def pair(fun, kinks, a, c, b):  # E[fun(u) fun(v)], cov [[a, c], [c, b]]
-            sa, sb = np.sqrt(a), np.sqrt(b)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rho = np.clip(np.where(sa * sb > 0, c / (sa * sb), 0.0), -1.0, 1.0)
-            L = np.zeros(a.shape + (2, 2))
-            L[:, 0, 0] = sa
-            L[:, 1, 0] = sb * rho
-            L[:, 1, 1] = sb * np.sqrt(1 - rho**2)
-            return gauss2_kinked(lambda p, q: fun(p) * fun(q), np.zeros(a.shape + (2,)), L, [kinks, kinks], n)
-
-        for l, (f, fp, kf, kfp) in enumerate(layers, start=1):
-            def square(kk):  # E[f(u)^2], u ~ N(0, kk)
-                return gauss1_kinked(lambda z: f(z) ** 2, np.zeros_like(kk), np.sqrt(kk), kf, n)
-
-            P = pair(f, kf, K11, K12, K22)
-            K12_next = spec.kernel_step(l, P, vals)
-            if which == "ntk":
-                T12 = spec.ntk_step(l, K12_next, T12, pair(fp, kfp, K11, K12, K22), vals)
-            K12 = K12_next
-            K11, K22 = spec.kernel_step(l, square(K11), vals), spec.kernel_step(l, square(K22), vals)
-        return K12 if which == "nngp" else T12
-
-    def _evaluate_numeric(self, X, values, which):
-        out, err = self._numeric(X, values, which, with_error=True)
-        warnings.warn(NumericWarning(f"DeepKernel: the {which.upper()} of {self._activation_text} by numerical "
-                                     f"quadrature (kink-split panels; estimated abs. error {err:.1e})", error=err),
-                      stacklevel=3)
+    def _layers_at(self, hv, rule, ntk: bool):
+        """Per hidden layer, its map as numpy functions with the hyper-parameters ``hv`` bound: the compiled
+        closed forms (``rule`` None) or the quadrature with ``rule`` nodes per panel."""
+        out = []
+        for l, m in enumerate(self._layers, start=1):
+            tail = "-ntk" if ntk else ""
+            if rule is None:
+                out.append(_ClosedLayer(self._layer_kernel(l, m, "pair" + tail),
+                                        self._layer_kernel(l, m, "diag" + tail), hv, ntk))
+            else:
+                if getattr(m, "numeric", None) is None:
+                    m.numeric = _NumericMoments(m, self._u)
+                out.append(_QuadLayer(m.numeric, rule, self._layer_kernel(l, m, "step" + tail), hv, ntk))
         return out
 
+    @staticmethod
+    def _diagonal(kd, layers):
+        r"""The recursion on the diagonal, once per point: :math:`K^{(l)}(x,x)` for
+        :math:`l = 1, \dots, L+1` (a list) and :math:`\Theta^{(L+1)}(x,x)` (None without the NTK)."""
+        Ks, T = [kd], kd
+        for layer in layers:
+            kd, T = layer.diag(kd, T)
+            kd = np.broadcast_to(kd, Ks[0].shape)  # a constant (e.g. E[sign(u)^2] = 1) as an array
+            Ks.append(kd)
+        return Ks, (None if T is None else np.broadcast_to(T, kd.shape))
+
+    @staticmethod
+    def _off_diagonal(ka, k12, kb, layers):
+        r""":math:`K^{(L+1)}(x,x')` and :math:`\Theta^{(L+1)}(x,x')` (None without the NTK) from
+        :math:`K^{(1)}(x,x')` = ``k12``, with the diagonals :math:`K^{(l)}(x,x)` = ``ka[l-1]``,
+        :math:`K^{(l)}(x',x')` = ``kb[l-1]`` (arrays broadcasting against ``k12``)."""
+        T = k12
+        for l, layer in enumerate(layers):
+            k12, T = layer.pair(ka[l], k12, kb[l], T)
+        return k12, T
+
+    def _check_which(self, which: str) -> bool:
+        """Whether the NTK is needed (refused when it does not exist)."""
+        if which not in ("nngp", "ntk", "both"):
+            raise ValueError(f"which must be 'nngp', 'ntk' or 'both', got {which!r}")
+        if which != "nngp":
+            self._refuse_divergent_ntk()
+        return which != "nngp"
+
+    def _rules(self, which: str, quadrature: bool = False):
+        """(None,) for the compiled closed forms, else (or when ``quadrature``) the two quadrature rules
+        (value, check)."""
+        closed = (self.symbolic if which != "nngp" else self._nngp_closed) and not quadrature
+        return (None,) if closed else (PANEL_NODES, PANEL_NODES_CHECK)
+
+    def _pairs(self, X, values, which: str, quadrature: bool = False):
+        """The layer map at point pairs ``X`` (..., 2, d): a list of {"nngp": ..., "ntk": ...}, one per rule
+        (one for the closed forms; the value and check rules of the quadrature)."""
+        ntk = self._check_which(which)
+        X = as_points(X)
+        if X.ndim < 2 or X.shape[-2] != 2:
+            raise ValueError(f"points must have shape (..., 2, d), got {X.shape}")
+        if not np.all(np.isfinite(X)):
+            raise ValueError("points contain inf or nan")
+        D = X.shape[-1]
+        hv = self._bind(values, D)
+        inp = self._compile_steps()[1]
+        batch = X.shape[:-2]
+        Xf = X.reshape(-1, 2, D)
+        P = Xf.shape[0]
+        runs = []
+        for rule in self._rules(which, quadrature):
+            layers = self._layers_at(hv, rule, ntk)
+            K, T = np.empty(P), np.empty(P)
+            with np.errstate(all="ignore"):
+                for s0 in range(0, P, self._BLOCK):
+                    x1, x2 = Xf[s0:s0 + self._BLOCK, 0], Xf[s0:s0 + self._BLOCK, 1]
+                    p = len(x1)
+                    kd = np.broadcast_to(inp(np.concatenate([np.sum(x1 * x1, -1), np.sum(x2 * x2, -1)]), D, *hv),
+                                         (2 * p,))
+                    Ks, _ = self._diagonal(kd, layers)
+                    k12 = np.broadcast_to(inp(np.sum(x1 * x2, -1), D, *hv), (p,))
+                    k, t = self._off_diagonal([k[:p] for k in Ks], k12, [k[p:] for k in Ks], layers)
+                    K[s0:s0 + p] = k
+                    if ntk:
+                        T[s0:s0 + p] = t
+            runs.append({"nngp": K.reshape(batch), "ntk": T.reshape(batch) if ntk else None})
+        return runs
+
+    def _finish(self, runs, which: str, what: str):
+        """The result of ``runs`` (one, or the value and check rules of the quadrature: their difference is
+        the stated error, in a NumericWarning) for ``which``; inf or nan refused."""
+        names = ("nngp", "ntk") if which == "both" else (which,)
+        out = []
+        for name in names:
+            val = runs[0][name]
+            if not np.all(np.isfinite(val)):
+                raise FloatingPointError(f"DeepKernel: {int(np.sum(~np.isfinite(val)))} of {val.size} values of the "
+                                         f"{name.upper()} are inf or nan (overflow at these points)")
+            if len(runs) > 1:
+                err = float(np.max(np.abs(val - runs[1][name]))) if val.size else 0.0
+                err = max(err, 1e-12 * float(np.max(np.abs(val)))) if val.size else 0.0
+                warnings.warn(NumericWarning(
+                    f"DeepKernel: the {name.upper()} {what} of {self._activation_text} by numerical quadrature "
+                    f"(Gauss-Legendre panels, {PANEL_NODES} against {PANEL_NODES_CHECK} nodes each; estimated "
+                    f"abs. error {err:.1e})", error=err), stacklevel=3)
+            out.append(val)
+        return out[0] if len(out) == 1 else tuple(out)
+
+    def _numeric(self, X, values, which, with_error: bool = False):
+        """The recursion by quadrature at point pairs ``X`` (also for closed forms: a check), with
+        :data:`~nnsym.numeric.quadrature.PANEL_NODES` and ``PANEL_NODES_CHECK`` nodes per panel; the
+        difference is the stated error. Returns the values (and the error)."""
+        ntk = self._check_which(which)
+        runs = self._pairs(X, values, which, quadrature=True)
+        name = "ntk" if ntk else "nngp"
+        out = runs[0][name]
+        err = float(np.max(np.abs(out - runs[1][name]))) if out.size else 0.0
+        err = max(err, 1e-12 * float(np.max(np.abs(out))) if out.size else 0.0)
+        return (out, err) if with_error else out
+
     def evaluate_nngp(self, X, **values) -> np.ndarray:
-        """:math:`K^{(L+1)}` at point pairs ``X`` of shape (..., 2, d)."""
-        return self.nngp.evaluate(X, **values) if self._nngp_closed else self._evaluate_numeric(X, values, "nngp")
+        r""":math:`K^{(L+1)}` at point pairs ``X`` of shape (..., 2, d), by the layer map in numpy
+        (compiled pair moments applied layer by layer; quadrature, with a NumericWarning, when there is
+        no closed form). Equal to ``.nngp.evaluate`` (the composed closed form) to rounding."""
+        return self._finish(self._pairs(X, values, "nngp"), "nngp", "at point pairs")
 
     def evaluate_ntk(self, X, **values) -> np.ndarray:
-        r""":math:`\Theta^{(L+1)}` at point pairs ``X`` of shape (..., 2, d)."""
+        r""":math:`\Theta^{(L+1)}` at point pairs ``X`` of shape (..., 2, d), by the layer map (see
+        :meth:`evaluate_nngp`)."""
         self._refuse_divergent_ntk()
-        return self.ntk.evaluate(X, **values) if self.symbolic else self._evaluate_numeric(X, values, "ntk")
+        return self._finish(self._pairs(X, values, "ntk"), "ntk", "at point pairs")
+
+    def gram(self, X, X2=None, which: str = "nngp", **values):
+        r"""Gram matrices :math:`K^{(L+1)}(x_i, x'_j)` and/or :math:`\Theta^{(L+1)}(x_i, x'_j)` of the
+        points ``X`` (M, d) against ``X2`` (M2, d) (default ``X``: then the result is exactly symmetric and
+        its diagonal comes from the recursion at coincident points, exact where
+        :math:`\rho = 1` rounds badly).
+
+        The diagonal recursion :math:`K^{(l+1)}(x,x) = C_b^{(l)} + C_W^{(l)}E[f_l(u)^2]`,
+        :math:`u\sim\mathcal N(0, K^{(l)}(x,x))`, runs once per point; the pairs then run
+        :math:`K^{(l+1)}_{ij} = C_b^{(l)} + C_W^{(l)}P_l(K^{(l)}_{ii}, K^{(l)}_{ij}, K^{(l)}_{jj})` and
+        :math:`\Theta^{(l+1)}_{ij} = K^{(l+1)}_{ij} + C_W^{(l)}\Theta^{(l)}_{ij}P'_l(\dots)` in numpy, in
+        blocks (bounded memory). ``which``: ``"nngp"``, ``"ntk"`` or ``"both"`` (a pair (K, Theta)).
+        Values of the hyper-parameters by name, as for :meth:`evaluate_nngp`.
+
+        >>> import numpy as np, sympy as sp
+        >>> K = DeepKernel(lambda z: sp.Max(0, z), depth=3, d=2)
+        >>> X = np.array([[1.0, 0.0], [0.6, 0.8], [-1.0, 0.5]])
+        >>> G, T = K.gram(X, which="both", sigma_W=1.2, sigma_b=0.3)
+        >>> G.shape, bool(np.all(G == G.T))
+        ((3, 3), True)
+        >>> pairs = np.stack(np.broadcast_arrays(X[:, None], X[None, :]), axis=-2)
+        >>> bool(np.allclose(G, K.nngp.evaluate(pairs, sigma_W=1.2, sigma_b=0.3), rtol=1e-12, atol=0))
+        True
+        """
+        ntk = self._check_which(which)
+        X = as_points(X, "X")
+        sym = X2 is None
+        X2 = X if sym else as_points(X2, "X2")
+        if X.ndim != 2 or X2.ndim != 2 or X.shape[1] != X2.shape[1]:
+            raise ValueError(f"gram needs X (M, d) and X2 (M2, d) with the same d, got {X.shape} and {X2.shape}")
+        if not (np.all(np.isfinite(X)) and np.all(np.isfinite(X2))):
+            raise ValueError("points contain inf or nan")
+        M, D = X.shape
+        M2 = X2.shape[0]
+        hv = self._bind(values, D)
+        inp = self._compile_steps()[1]
+        runs = []
+        for rule in self._rules(which):
+            layers = self._layers_at(hv, rule, ntk)
+            with np.errstate(all="ignore"):
+                allx = X if sym else np.concatenate([X, X2])
+                kd = np.broadcast_to(inp(np.sum(allx * allx, -1), D, *hv), (len(allx),))
+                Ks, Td = self._diagonal(kd, layers)
+                ka, kb = [k[:M] for k in Ks], [k[-M2:] for k in Ks]
+                blocks = self._gram_closed if rule is None else self._gram_pairs
+                K, T = blocks(X, X2, sym, ka, kb, layers, hv, ntk, D)
+            if sym:
+                K[np.diag_indices(M)] = Ks[-1]
+                if ntk:
+                    T[np.diag_indices(M)] = Td
+            runs.append({"nngp": K, "ntk": T})
+        return self._finish(runs, which, "Gram matrix")
+
+    def diagonal(self, X, which: str = "nngp", **values):
+        r"""The kernels at coincident points, :math:`K^{(L+1)}(x_i, x_i)` and/or :math:`\Theta^{(L+1)}(x_i, x_i)`, of
+        the points ``X`` (M, d): the diagonal recursion alone (the diagonal of :meth:`gram`, in O(M)).
+
+        >>> import numpy as np, sympy as sp
+        >>> K = DeepKernel(lambda z: sp.Max(0, z), depth=2, d=2)
+        >>> X = np.array([[1.0, 0.0], [0.6, 0.8]])
+        >>> bool(np.all(K.diagonal(X, sigma_W=1.2, sigma_b=0.3) == np.diag(K.gram(X, sigma_W=1.2, sigma_b=0.3))))
+        True
+        """
+        ntk = self._check_which(which)
+        X = as_points(X, "X")
+        if X.ndim != 2:
+            raise ValueError(f"diagonal needs X of shape (M, d), got {X.shape}")
+        if not np.all(np.isfinite(X)):
+            raise ValueError("points contain inf or nan")
+        D = X.shape[1]
+        hv = self._bind(values, D)
+        inp = self._compile_steps()[1]
+        runs = []
+        for rule in self._rules(which):
+            with np.errstate(all="ignore"):
+                kd = np.broadcast_to(inp(np.sum(X * X, -1), D, *hv), (len(X),))
+                Ks, Td = self._diagonal(kd, self._layers_at(hv, rule, ntk))
+            runs.append({"nngp": np.array(np.broadcast_to(Ks[-1], (len(X),))),
+                         "ntk": np.array(np.broadcast_to(Td, (len(X),))) if ntk else None})
+        return self._finish(runs, which, "at coincident points")
+
+    def _gram_closed(self, X, X2, sym, ka, kb, layers, hv, ntk, D):
+        """Closed forms: blocks of rows against all columns (only the upper triangle when symmetric)."""
+        inp = self._compile_steps()[1]
+        M, M2 = len(X), len(X2)
+        K = np.empty((M, M2))
+        T = np.empty((M, M2)) if ntk else None
+        rows = max(1, self._BLOCK // max(1, M2))
+        dots = X @ X2.T  # one BLAS call (many small ones are slow when the cores are busy)
+        for r0 in range(0, M, rows):
+            r1 = min(M, r0 + rows)
+            c0 = r0 if sym else 0
+            k12 = np.broadcast_to(inp(dots[r0:r1, c0:], D, *hv), (r1 - r0, M2 - c0))
+            k, t = self._off_diagonal([a[r0:r1, None] for a in ka], k12, [b[None, c0:] for b in kb], layers)
+            for out, val in ((K, k), (T, t)):
+                if out is None:
+                    continue
+                if np.shape(val) != k12.shape:  # a constant (e.g. sigma_W = 0)
+                    val = np.broadcast_to(val, k12.shape)
+                if sym and r1 - r0 == M:  # one block: made exactly symmetric at once
+                    np.add(val, val.T, out=out)
+                    out *= 0.5
+                    continue
+                out[r0:r1, c0:] = val
+                if sym:  # mirror; the square block on the diagonal made exactly symmetric ((a + b)/2 = (b + a)/2)
+                    out[c0:, r0:r1] = val.T
+                    sq = val[:, :r1 - r0]
+                    out[r0:r1, r0:r1] = 0.5 * (sq + sq.T)
+        return K, T
+
+    def _gram_pairs(self, X, X2, sym, ka, kb, layers, hv, ntk, D):
+        """Quadrature: the distinct pairs as a flat list (i < j when symmetric), in blocks."""
+        inp = self._compile_steps()[1]
+        M, M2 = len(X), len(X2)
+        I, J = np.triu_indices(M, 1) if sym else (np.repeat(np.arange(M), M2), np.tile(np.arange(M2), M))
+        K = np.zeros((M, M2))
+        T = np.zeros((M, M2)) if ntk else None
+        for s0 in range(0, len(I), self._BLOCK):
+            i, j = I[s0:s0 + self._BLOCK], J[s0:s0 + self._BLOCK]
+            k12 = np.broadcast_to(inp(np.sum(X[i] * X2[j], -1), D, *hv), i.shape)
+            k, t = self._off_diagonal([a[i] for a in ka], k12, [b[j] for b in kb], layers)
+            for out, val in ((K, k), (T, t)):
+                if out is not None:
+                    out[i, j] = val
+                    if sym:
+                        out[j, i] = val
+        return K, T
+
+
+class _ClosedLayer:
+    r"""One layer's map from compiled closed forms, with the hyper-parameters bound: ``pair(k11, k12, k22, T)``
+    and ``diag(k, T)`` give :math:`(K^{(l+1)}, \Theta^{(l+1)})` (the second None without the NTK)."""
+
+    def __init__(self, pair, diag, hv, ntk: bool):
+        self._pair, self._diag, self._hv, self._ntk = pair, diag, hv, ntk
+
+    def pair(self, k11, k12, k22, T):
+        if self._ntk:
+            return self._pair(k11, k12, k22, T, *self._hv)
+        return self._pair(k11, k12, k22, T, *self._hv), None
+
+    def diag(self, k, T):
+        if self._ntk:
+            return self._diag(k, T, *self._hv)
+        return self._diag(k, T, *self._hv), None
+
+
+class _QuadLayer:
+    """One layer's map with its pair moments by quadrature (``rule`` nodes per panel) and the spec's step."""
+
+    def __init__(self, numeric: _NumericMoments, rule: int, step, hv, ntk: bool):
+        self._m, self._n, self._step, self._hv, self._ntk = numeric, rule, step, hv, ntk
+
+    def _apply(self, P, Pd, T):
+        if self._ntk:
+            return self._step(P, Pd, T, *self._hv)
+        return self._step(P, Pd, T, *self._hv), None
+
+    def pair(self, k11, k12, k22, T):
+        k11, k12, k22 = np.broadcast_arrays(k11, k12, k22)
+        P, Pd = self._m.pair(k11, k12, k22, self._n, self._ntk)
+        return self._apply(P, Pd, T)
+
+    def diag(self, k, T):
+        P, Pd = self._m.diag(np.asarray(k, float), self._n, self._ntk)
+        return self._apply(P, Pd, T)
 
 
 def _float_kinks(expr, z):
@@ -482,7 +886,12 @@ def empirical_ntk(net: Network, X, rng=None, seed: int | None = 0, **values) -> 
 
 
 # ----------------------------------------------------------------------------- inference with a kernel
-def _gram(kernel, A, B, values):
+def _gram(kernel, A, B, values, which: str = "nngp"):
+    """The Gram matrix kernel(A_i, B_j): by ``kernel.gram`` for a kernel that has one (a
+    :class:`DeepKernel`: ``which`` says NNGP or NTK; exactly symmetric when ``B is A``), else by its
+    ``evaluate`` (a Correlator) or the callable itself on all pairs (|A|, |B|, 2, d)."""
+    if callable(getattr(kernel, "gram", None)):
+        return np.asarray(kernel.gram(A, None if B is A else B, which=which, **values), dtype=float)
     A, B = np.asarray(A, float), np.asarray(B, float)
     pairs = np.stack(np.broadcast_arrays(A[:, None, :], B[None, :, :]), axis=-2)  # (|A|, |B|, 2, d)
     ev = kernel.evaluate if hasattr(kernel, "evaluate") else kernel
@@ -493,7 +902,8 @@ def ntk_predict(theta, X_train, y_train, X_test, phi0_train=None, phi0_test=None
     r"""Frozen-NTK solution of gradient descent with MSE loss (Leung, eq. 2.51):
     :math:`\phi_\infty(x) = \phi_0(x) + \Theta(x,X)\,\Theta(X,X)^{-1}(y - \phi_0(X))`.
 
-    ``theta``: a two-point kernel (a Correlator such as :func:`ntk`'s, or a callable on (..., 2, d));
+    ``theta``: a two-point kernel (a Correlator such as :func:`ntk`'s, a :class:`DeepKernel` (its NTK, by
+    :meth:`DeepKernel.gram`), or a callable on (..., 2, d));
     ``phi0_*``: the network at initialisation (default 0: the mean prediction)."""
     X_train, X_test = np.asarray(X_train, float), np.asarray(X_test, float)
     y = np.asarray(y_train, float)
@@ -501,22 +911,27 @@ def ntk_predict(theta, X_train, y_train, X_test, phi0_train=None, phi0_test=None
         raise ValueError("X_train (n, d), y_train (n,), X_test (m, d) with the same d are required")
     p0tr = np.zeros(len(X_train)) if phi0_train is None else np.asarray(phi0_train, float)
     p0te = np.zeros(len(X_test)) if phi0_test is None else np.asarray(phi0_test, float)
-    T = _gram(theta, X_train, X_train, values)
-    Tt = _gram(theta, X_test, X_train, values)
+    T = _gram(theta, X_train, X_train, values, "ntk")
+    Tt = _gram(theta, X_test, X_train, values, "ntk")
     return p0te + Tt @ np.linalg.solve(T, y - p0tr)
 
 
 def gp_posterior(kernel, X_train, y_train, X_test, noise: float = 0.0, **values):
     r"""NNGP posterior mean :math:`K(x,X)(K+\sigma_n^2)^{-1}y` and variance
-    :math:`K(x,x) - K(x,X)(K+\sigma_n^2)^{-1}K(X,x)` at ``X_test``; returns (mean, var)."""
+    :math:`K(x,x) - K(x,X)(K+\sigma_n^2)^{-1}K(X,x)` at ``X_test``; returns (mean, var). ``kernel``: a
+    Correlator, a :class:`DeepKernel` (its NNGP, by :meth:`DeepKernel.gram` and :meth:`DeepKernel.diagonal`)
+    or a callable on (..., 2, d)."""
     if noise < 0:
         raise ValueError(f"noise variance must be >= 0, got {noise}")
     X_train, X_test = np.asarray(X_train, float), np.asarray(X_test, float)
     y = np.asarray(y_train, float)
     K = _gram(kernel, X_train, X_train, values) + noise * np.eye(len(X_train))
     Ks = _gram(kernel, X_test, X_train, values)
-    kss = np.asarray((kernel.evaluate if hasattr(kernel, "evaluate") else kernel)(
-        np.stack([X_test, X_test], axis=-2), **values), float)
+    if callable(getattr(kernel, "diagonal", None)):  # a DeepKernel: the diagonal recursion
+        kss = np.asarray(kernel.diagonal(X_test, **values), float)
+    else:
+        kss = np.asarray((kernel.evaluate if hasattr(kernel, "evaluate") else kernel)(
+            np.stack([X_test, X_test], axis=-2), **values), float)
     mean = Ks @ np.linalg.solve(K, y)
     var = kss - np.einsum("ij,ji->i", Ks, np.linalg.solve(K, Ks.T))
     return mean, var

@@ -10,7 +10,7 @@ The modules, lowest first: :mod:`~nnsym.engine.registry` (the rule tables and th
 :mod:`~nnsym.engine.domains` (where an expectation exists), :mod:`~nnsym.engine.terms`
 (monomials), :mod:`~nnsym.engine.piecewise` (kinks, sign polynomials); the rules
 :mod:`~nnsym.engine.rules_moments`, :mod:`~nnsym.engine.rules_exponential`,
-:mod:`~nnsym.engine.transforms`, :mod:`~nnsym.engine.gaussian`; and the driver
+:mod:`~nnsym.engine.transforms`, :mod:`~nnsym.engine.rules_wick`, :mod:`~nnsym.engine.gaussian`; and the driver
 :mod:`~nnsym.engine.expectation`.
 """
 from .expectation import clear_caches

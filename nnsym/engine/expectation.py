@@ -11,7 +11,8 @@ It works on the expression, not on a list of known networks. :func:`expectation`
 3. asks the group rules for each group: the **transform method**
    :math:`E[\theta^k e^{s\theta}] = \partial_s^k M(s)` (:mod:`nnsym.engine.transforms`; for a Gaussian
    vector :math:`b\sim\mathcal N(\mu\mathbf 1,\sigma^2 I_d)` and any ``d``,
-   :math:`E[e^{b\cdot v}] = e^{\mu\,\mathbf 1\cdot v + \sigma^2 |v|^2/2}`), then **Gaussian
+   :math:`E[e^{b\cdot v}] = e^{\mu\,\mathbf 1\cdot v + \sigma^2 |v|^2/2}`; polynomial moments of a
+   Gaussian vector first by **Wick/Isserlis**, :mod:`nnsym.engine.rules_wick`), then **Gaussian
    pre-activations** (:mod:`nnsym.engine.gaussian`: erf, ReLU, ... of affine forms in Gaussian
    parameters, with closed forms where they exist);
 4. keeps what no rule can do as the **fallback**, an explicit :class:`Expectation`
@@ -38,11 +39,12 @@ import sympy as sp
 from ..core.random import RandomSymbol, RandomVector, random_atoms
 from ..core.vectors import VectorSymbol, nice_quadratic
 from ..errors import DivergentExpectation
-from . import rules_exponential, rules_moments  # noqa: F401  (register the factor rules)
+from . import rules_exponential, rules_moments, rules_wick  # noqa: F401  (register the rules)
 from .domains import collecting_domains, growth_degree, require, split_domain, with_domain
 from .forms import Affine, affine, ones_vector
 from .gaussian import arccos_J, bump_domain, exponent_form, rewrite_rectifiers
 from .registry import FACTOR_RULES, GROUP_RULES
+from .rules_wick import clear_wick_cache
 from .terms import Term
 from .transforms import clear_transform_cache, require_scalar_domain, require_vector_domain
 from .unevaluated import Expectation, is_exact
@@ -319,8 +321,10 @@ def _nice_exponentials(expr):
     does; even powers such as :math:`(x_2 - x_1)^2` get the canonical sign."""
     terms = []
     for term in sp.Add.make_args(expr):
-        term = sp.powsimp(term, combine="exp")
-        term = term.replace(lambda e: isinstance(e, sp.exp), lambda e: sp.exp(nice_quadratic(e.args[0])))
+        if term.has(sp.exp) or any(not p.exp.is_Number for p in term.atoms(sp.Pow)):
+            # (a polynomial term, e.g. a Wick moment, has nothing to merge: powsimp would only cost)
+            term = sp.powsimp(term, combine="exp")
+            term = term.replace(lambda e: isinstance(e, sp.exp), lambda e: sp.exp(nice_quadratic(e.args[0])))
         term = term.replace(_canonical_even_power, lambda e: (-e.base) ** e.exp)
         terms.append(term)
     return sp.Add(*terms)
@@ -395,6 +399,8 @@ def expectation(expr, over=None) -> sp.Expr:
 
 
 def clear_caches() -> None:
-    """Forget the engine's memoised results (the scalar transforms and the arc-cosine kernels)."""
+    """Forget the engine's memoised results (the scalar transforms, the Gaussian vector moments and the
+    arc-cosine kernels)."""
     clear_transform_cache()
+    clear_wick_cache()
     arccos_J.cache_clear()

@@ -29,6 +29,9 @@ A factor no rule takes is *opaque*; the groups of parameters it touches go to th
 :data:`GROUP_RULES` -- *what is the expectation over one independent group of parameters?*
 Predicates on the group; ``rule(term, group) -> expression | None``.
 
+* order 5, a Gaussian vector with polynomial factors, no opaque factor: Wick/Isserlis
+  (:mod:`nnsym.engine.rules_wick`), the pairing sum with the means tilted by the exponentials;
+  the same numbers as the transform method without differentiating (None for anything else);
 * order 10, no opaque factor: the transform method,
   :math:`E[\theta^k e^{s\theta}] = M^{(k)}(s)` (:mod:`nnsym.engine.transforms`). First because
   it is exact for every law with a transform, and cheap;

@@ -34,8 +34,8 @@ from .forms import Affine, ones_vector
 from .registry import group_rule
 from .terms import Term
 
-__all__ = ["scalar_transform", "vector_transform", "require_scalar_domain", "require_vector_domain",
-           "transform_method", "clear_transform_cache"]
+__all__ = ["scalar_transform", "vector_transform", "combine_transforms", "require_scalar_domain",
+           "require_vector_domain", "transform_method", "exponential_combinations", "clear_transform_cache"]
 
 
 def scalar_transform(theta: RandomSymbol, k: int, s) -> sp.Expr | None:
@@ -139,12 +139,10 @@ def _no_opaque_factor(t: Term, group: set) -> bool:
     return not t.opaque_of(group)
 
 
-@group_rule(_no_opaque_factor, order=10)
-def transform_method(t: Term, group: set) -> sp.Expr | None:
-    r"""Closed form of :math:`E` over ``group`` of the factors of ``t`` involving it, all moments and
-    exponentials of affine forms; None if a law has no closed-form transform."""
-    # alternatives touching this group; the product is expanded into single exponentials
-    alts = t.exponentials_of(group)
+def exponential_combinations(alts: list) -> list:
+    r"""The product of exponential factors :math:`\prod_f \sum_a c_{fa} e^{L_{fa}}` (``alts``, one list of
+    alternatives per factor) multiplied out into single exponentials :math:`\sum c\,e^{L}`, equal exponents
+    merged: a list of ``(c, L)`` with the coefficient expanded and nonzero (``[(1, 0)]`` for no factor)."""
     combos: dict = {}
     for choice in itertools.product(*alts) if alts else [()]:
         c = sp.S.One
@@ -157,21 +155,42 @@ def transform_method(t: Term, group: set) -> sp.Expr | None:
             combos[key] = (combos[key][0] + c, total)
         else:
             combos[key] = (c, total)
-    result = sp.S.Zero
+    out = []
     for c, total in combos.values():
         c = sp.expand(c)
-        if c == 0:
-            continue
+        if c != 0:
+            out.append((c, total))
+    return out
+
+
+def combine_transforms(t: Term, group: set, vector_moment) -> sp.Expr | None:
+    r""":math:`E` over ``group`` of the factors of ``t`` involving it, exponential combination by
+    exponential combination: the scalar parameters by :func:`scalar_transform`, each random vector
+    ``b`` by ``vector_moment(b, polys, v)`` (:math:`E[\prod_j (b\cdot w_j)^{k_j} e^{b\cdot v}]`);
+    None as soon as one of them has no closed form. Scalar transforms come first: they are cheap,
+    and a zero (e.g. :math:`E[e^{ikc}] = 0` for c uniform on :math:`[-\pi, \pi]`) spares the vector
+    moments of that exponential."""
+    ordered = sorted(group, key=lambda p: (not isinstance(p, RandomSymbol), sp.default_sort_key(p)))
+    terms = []
+    for c, total in exponential_combinations(t.exponentials_of(group)):
         val = c * sp.exp(total.const)
-        for p in group:
+        for p in ordered:
             if isinstance(p, RandomSymbol):
                 f = scalar_transform(p, t.polys.get(p, 0), total.scal.get(p, 0))
             else:
-                f = vector_transform(p, t.vpolys.get(p, []), total.vec.get(p, 0))
+                f = vector_moment(p, t.vpolys.get(p, []), total.vec.get(p, 0))
             if f is None:
                 return None
             val *= f
             if val == 0:
                 break
-        result += val
-    return result
+        terms.append(val)
+    return sp.Add(*terms)
+
+
+@group_rule(_no_opaque_factor, order=10)
+def transform_method(t: Term, group: set) -> sp.Expr | None:
+    r"""Closed form of :math:`E` over ``group`` of the factors of ``t`` involving it, all moments and
+    exponentials of affine forms (:func:`combine_transforms` with :func:`vector_transform`); None if a
+    law has no closed-form transform."""
+    return combine_transforms(t, group, vector_transform)

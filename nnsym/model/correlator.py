@@ -154,7 +154,14 @@ class Correlator:
     def value_symbols(self) -> list:
         r"""The symbols ``evaluate`` takes values for: the correlator's hyper-parameters, those of
         the network it came from (values shared by several correlators of one network), those of
-        laws inside unevaluated expectations, and ``d``."""
+        laws inside unevaluated expectations, and ``d``. Walked once per ``expr`` (kept in the kernel
+        cache), not on every :meth:`evaluate`."""
+        key = ("value symbols", self.expr, self.dim, id(self.network))
+        if key not in self._cache:
+            self._cache[key] = self._value_symbols()
+        return list(self._cache[key])
+
+    def _value_symbols(self) -> list:
         syms = {s for s in self.free_parameters if not isinstance(s, sp.Dummy)}
         for p in random_atoms(self.expr):  # laws inside unevaluated expectations, e.g. Uniform(-L, L)
             syms = {s for s in syms if s.name != p.name}  # a random parameter takes no value

@@ -1,4 +1,4 @@
-r"""Array backends: where the Monte Carlo draws live (numpy today; CuPy or JAX as one new module).
+r"""Array backends: where the Monte Carlo draws live (numpy by default; JAX optional; CuPy as one new module).
 
 The Monte Carlo estimators need four things of an array library, and nothing else:
 
@@ -11,6 +11,11 @@ The Monte Carlo estimators need four things of an array library, and nothing els
 * ``compile(args, expr)``: the neuron :math:`h(x;\theta)` lambdified to a kernel on arrays of
   ``xp``; and ``asnumpy(a)`` to bring the per-block sums home (small: :math:`2^n` numbers per
   point set).
+
+Optionally, ``subset_sums_point_major(Yt, full_sq)``: the subset sums of the values ``Yt``
+(n, P, S) formed the backend's own way (JAX: one compiled computation), as numpy (2^n, P), filling
+``full_sq`` as :func:`nnsym.sampling.moments.subset_sums_point_major` does; without it the Monte
+Carlo layer runs that generic function on arrays of ``xp``.
 
 **Reproducibility, per backend.** A backend promises: the same seed gives bit-identical numbers
 for any ``chunk_size`` and on a Dask cluster as locally, because block ``j`` always draws from
@@ -42,6 +47,11 @@ and, once the module is imported (``import nnsym.sampling.cupy_backend``),
 ``monte_carlo(..., backend="cupy")`` would run on the GPU, with the promise
 "bit-identical for a given seed, chunk size and Dask layout, on one GPU model".
 
+**Backends.** ``"numpy"`` (:class:`NumpyBackend`, the default) and ``"jax"``
+(:mod:`nnsym.sampling.jax_backend`: ``jax.random`` draws from explicit keys, XLA-compiled kernels,
+float64, on CPU, GPU or TPU), which needs the optional extra ``pip install 'nnsym[jax]'`` and is
+imported on first use of its name; asking for it without JAX raises ``ImportError`` saying so.
+
 >>> import numpy as np
 >>> be = get_backend("numpy")
 >>> be.name, be.xp is np
@@ -52,13 +62,14 @@ True
 """
 from __future__ import annotations
 
+import importlib
 from typing import Any, Callable, Protocol, runtime_checkable
 
 import numpy as np
 
 from ..numeric.kernels import compile_kernel
 
-__all__ = ["ArrayBackend", "NumpyBackend", "NUMPY", "get_backend", "register_backend"]
+__all__ = ["ArrayBackend", "NumpyBackend", "NUMPY", "OPTIONAL_BACKENDS", "get_backend", "register_backend"]
 
 
 @runtime_checkable
@@ -116,6 +127,23 @@ NUMPY = NumpyBackend()
 
 _BACKENDS = {"numpy": NUMPY}
 
+OPTIONAL_BACKENDS = {"jax": ("nnsym.sampling.jax_backend", "jax")}
+"""The backends shipped as optional modules: name -> (the module that registers it when imported,
+the package it needs, also the name of its extra: ``pip install 'nnsym[jax]'``)."""
+
+
+def _load_optional(name: str) -> None:
+    """Import the module of the optional backend ``name`` (which registers it), or say which
+    package is missing."""
+    module, package = OPTIONAL_BACKENDS[name]
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        if exc.name is not None and exc.name != package and not exc.name.startswith(package + "."):
+            raise  # something else is broken: show it as it is
+        raise ImportError(f"the array backend {name!r} needs the optional package {package!r}, which is not "
+                          f"installed: pip install 'nnsym[{name}]' (or pip install {package})") from exc
+
 
 def register_backend(backend: ArrayBackend) -> ArrayBackend:
     r"""Make ``backend`` known by its ``name`` (``monte_carlo(..., backend="cupy")``); the one line a
@@ -140,7 +168,9 @@ def register_backend(backend: ArrayBackend) -> ArrayBackend:
 
 def get_backend(backend: "str | ArrayBackend | None" = None) -> ArrayBackend:
     r"""The backend called ``backend`` (``None`` or ``"numpy"``: :data:`NUMPY`), or ``backend``
-    itself when it is a backend object.
+    itself when it is a backend object. An optional backend (:data:`OPTIONAL_BACKENDS`, e.g.
+    ``"jax"``) is imported on first use; ``ImportError`` if its package is not installed,
+    ``ValueError`` for an unknown name.
 
     >>> get_backend() is NUMPY
     True
@@ -148,10 +178,13 @@ def get_backend(backend: "str | ArrayBackend | None" = None) -> ArrayBackend:
     if backend is None:
         return NUMPY
     if isinstance(backend, str):
+        if backend not in _BACKENDS and backend in OPTIONAL_BACKENDS:
+            _load_optional(backend)
         try:
             return _BACKENDS[backend]
         except KeyError:
-            raise ValueError(f"unknown array backend {backend!r}; known: {', '.join(sorted(_BACKENDS))} "
+            known = sorted(set(_BACKENDS) | set(OPTIONAL_BACKENDS))
+            raise ValueError(f"unknown array backend {backend!r}; known: {', '.join(known)} "
                              "(or pass a backend object)") from None
     if isinstance(backend, ArrayBackend):
         return backend

@@ -56,7 +56,10 @@ class DaskExecutor:
         own = isinstance(self.client, str)
         client = Client(self.client) if own else self.client
         try:
-            shared = client.scatter(work, broadcast=True)  # once per worker, not once per task
+            # once per worker, not once per task; under a key of its own (hash=False): a content-hashed
+            # key is the same for an identical call, whose release of it raced with this call's use
+            # ("FutureCancelledError: lost dependencies", about 1 call in 6)
+            shared = client.scatter(work, broadcast=True, hash=False)
             futures = [client.submit(_run, shared, first, last, pure=False) for first, last in chunks]
             if progress:
                 dask_progress(futures)

@@ -46,11 +46,20 @@ from ..numeric.bindings import Bindings
 from ..numeric.kernels import NumericWarning, as_points
 from .backends import ArrayBackend, get_backend
 from .executors import chunks_of, executor_for
-from .moments import BLOCK_ELEMENTS, block_layout, estimate_from_moments, subset_sums
+from .fused import FusedUnavailable, fused_block_sums, numba_available
+from .moments import (
+    BLOCK_ELEMENTS,
+    block_layout,
+    estimate_from_moments,
+    moment_error_bound,
+    point_major,
+    subset_rounding_sums,
+    subset_sums_point_major,
+)
 from .sampler import NetworkSampler, network_sampler
 
-__all__ = ["monte_carlo", "monte_carlo_bound", "MonteCarloEstimate", "BlockWork",
-           "UnreliableErrorWarning"]
+__all__ = ["monte_carlo", "monte_carlo_bound", "MonteCarloEstimate", "BlockWork", "ROUNDING_PILOT",
+           "jackknife_replicas", "UnreliableErrorWarning"]
 
 
 # ----------------------------------------------------------------------------- the work unit
@@ -58,9 +67,14 @@ __all__ = ["monte_carlo", "monte_carlo_bound", "MonteCarloEstimate", "BlockWork"
 class BlockWork:
     r"""The work function of one estimate: ``work(first, last)`` draws blocks ``first..last-1``
     (block ``j``: ``block_sizes[j]`` neurons or networks from the generator of ``seeds[j]``) and
-    returns their subset sums, an array (last - first, 2^n + 2, P): ``[:, :2^n]`` the subset sums
+    returns their subset sums, an array (last - first, rows, P): ``[:, :2^n]`` the subset sums
     :math:`\sum_s\prod_{k\in B} Y_{s,k}`, ``[:, 2^n]`` the sum and ``[:, 2^n + 1]`` the maximum of
-    the squared full product :math:`(\prod_k Y_k)^2` (for the trust check).
+    the squared full product :math:`(\prod_k Y_k)^2` (for the trust check); with
+    ``dtype="float32"`` also ``[:, 2^n + 2:]``, the rounding sums of a float64 pilot
+    (:func:`~nnsym.sampling.moments.subset_rounding_sums` of the first :data:`ROUNDING_PILOT` draws).
+
+    Each distinct input point is evaluated once per draw (:meth:`distinct_points`), and the point
+    sets index into those values: the numbers are those of evaluating every point of every set.
 
     Executors (:mod:`nnsym.sampling.executors`) call it, here or on Dask workers; the compiled
     sampler does not travel, it is rebuilt once per process (and cached on the network)."""
@@ -73,11 +87,18 @@ class BlockWork:
     block_sizes: list
     seeds: list
     backend: Any = None  # an ArrayBackend (None: numpy)
+    dtype: str = "float64"  # or "float32" (opt-in single precision)
+    fused: bool = False  # the numba loop of nnsym.sampling.fused (neuron estimator, float64, numpy)
     sampler: "NetworkSampler | None" = field(default=None, repr=False, compare=False)
 
     @property
     def blocks(self) -> int:
         return len(self.block_sizes)
+
+    @property
+    def rows(self) -> int:
+        """Rows per block of the result (see the class docstring)."""
+        return (1 << self.n) + 2 + ((1 << self.n) if self.dtype == "float32" else 0)
 
     def __getstate__(self):
         return {**self.__dict__, "sampler": None}
@@ -88,28 +109,93 @@ class BlockWork:
             self.sampler = network_sampler(self.net, self.values, self.X.shape[-1], self.backend)
         return self.sampler
 
+    def distinct_points(self) -> tuple:
+        r"""``(points, index)``: the distinct rows (U, d) of the points of all sets, and ``index``
+        (P, n) with ``X[p, k] == points[index[p, k]]`` (rows equal bit for bit)."""
+        P, n, D = self.X.shape
+        points, index = np.unique(self.X.reshape(P * n, D), axis=0, return_inverse=True)
+        return points, index.reshape(P, n)
+
     def __call__(self, first: int, last: int) -> np.ndarray:
         sampler = self.get_sampler()
         backend = sampler.backend
-        P, n, D = self.X.shape
-        pts = self.X.reshape(P * n, D)
-        out = np.empty((last - first, (1 << n) + 2, P))
+        xp = backend.xp
+        n = self.n
+        P = self.X.shape[0]
+        points, index = self.distinct_points()
+        single = self.dtype == "float32"
+        draw, at = ((sampler.draw_neurons, sampler.neurons_at) if self.method == "neuron" else
+                    (sampler.draw_networks, sampler.fields_at))
+        # a backend may form the subset sums its own way (e.g. one compiled computation): optional
+        sums_of = getattr(backend, "subset_sums_point_major", None) or \
+            (lambda Yt, full_sq: subset_sums_point_major(Yt, full_sq, xp))
+        out = np.empty((last - first, self.rows, P))
         for j in range(first, last):
             rng = backend.generator(self.seeds[j])
             S = self.block_sizes[j]
-            Y = sampler.neuron_values(rng, S, pts) if self.method == "neuron" else sampler.field_values(rng, S, pts)
-            finite = backend.asnumpy(backend.xp.isfinite(Y))
-            if not np.all(finite):
-                bad = np.argwhere(~finite.reshape(S, P, n).any(axis=0))
-                raise FloatingPointError(
-                    f"overflow or nan in the sampled {'neurons' if self.method == 'neuron' else 'fields'} "
-                    f"at point set(s) {sorted({int(b[0]) for b in bad})[:10]} (e.g. a Gauss-net at large |x|): "
-                    "the estimate would be inf/nan; use smaller |x| or rescale the network"
-                )
-            full_sq = backend.xp.empty((2, P))
-            out[j - first, : 1 << n] = backend.asnumpy(subset_sums(Y.reshape(S, P, n), full_sq, backend.xp))
-            out[j - first, 1 << n:] = backend.asnumpy(full_sq)
+            drawn = draw(rng, S)
+            if self.fused:
+                full_sq = np.empty((2, P))
+                out[j - first, : 1 << n] = fused_block_sums(sampler, drawn, points, index, full_sq)
+                out[j - first, 1 << n: (1 << n) + 2] = full_sq
+                continue
+            Yt = self._point_major_values(at, drawn, points, index, S, xp.float32 if single else None, xp)
+            full_sq = xp.empty((2, P))
+            out[j - first, : 1 << n] = backend.asnumpy(sums_of(Yt, full_sq))
+            out[j - first, 1 << n: (1 << n) + 2] = backend.asnumpy(full_sq)
+            if single:  # the first draws once more in float64: the rounding of the float32 path
+                K = min(S, ROUNDING_PILOT)
+                exact = point_major(at(_draw_range(drawn, 0, K), points), index, xp)
+                out[j - first, (1 << n) + 2:] = backend.asnumpy(subset_rounding_sums(Yt[:, :, :K], exact, xp))
         return out
+
+    def _point_major_values(self, at, drawn, points, index, S: int, dtype, xp):
+        r"""The sampled values at every point of every set, (n, P, S), from the values at the distinct
+        points. Single neurons with numpy arrays go in slices of about :data:`CHUNK_ELEMENTS` draws x
+        points (each slice's temporaries stay in the cache; every value is elementwise, hence as in
+        one go); whole networks go at once (their sum over the neurons is an ``einsum``, whose
+        rounding may depend on the shape it is given)."""
+        P, n = index.shape
+        chunked = xp is np and self.method == "neuron"
+        step = max(1, CHUNK_ELEMENTS // len(points)) if chunked else S
+        Yt = None
+        for lo in range(0, S, step):
+            hi = min(S, lo + step)
+            Y = at(drawn if step >= S else _draw_range(drawn, lo, hi), points, dtype)  # (hi - lo, U)
+            self._check_finite(Y, index, dtype, xp)
+            if step >= S:
+                return point_major(Y, index, xp)
+            if Yt is None:
+                Yt = np.empty((n, P, S), dtype=Y.dtype)
+            Yt[:, :, lo:hi] = point_major(Y, index, xp)
+        return Yt
+
+    def _check_finite(self, Y, index, dtype, xp) -> None:
+        finite = self.get_sampler().backend.asnumpy(xp.isfinite(Y))
+        if not np.all(finite):
+            bad = np.flatnonzero((~finite).any(axis=0)[index].any(axis=1))
+            raise FloatingPointError(
+                f"overflow or nan in the sampled {'neurons' if self.method == 'neuron' else 'fields'} "
+                f"at point set(s) {bad[:10].tolist()} (e.g. a Gauss-net at large |x|"
+                f"{'; or float32, whose range ends at 3e38' if dtype is not None else ''}): "
+                "the estimate would be inf/nan; use smaller |x| or rescale the network")
+
+
+CHUNK_ELEMENTS = 1 << 17
+"""Neuron draws x points evaluated at a time inside a block (1 MB of float64): the neuron's
+temporaries stay in the cache, about twice as fast as one pass per block."""
+
+ROUNDING_PILOT = 512
+"""Draws per block evaluated in float64 as well on the float32 path (the rounding error's pilot)."""
+
+
+def _draw_range(drawn, lo: int, hi: int):
+    """Draws ``lo..hi-1`` of the parameter arrays ``drawn`` (nested tuples/lists, None kept)."""
+    if drawn is None:
+        return None
+    if isinstance(drawn, (tuple, list)):
+        return type(drawn)(_draw_range(d, lo, hi) for d in drawn)
+    return drawn[lo:hi]
 
 
 # ----------------------------------------------------------------------------- results
@@ -119,7 +205,10 @@ class MonteCarloEstimate:
 
     ``mean`` and ``stderr`` have shape ``X.shape[:-2]``; ``method`` says which
     estimator ran, ``samples`` how many of its units (neurons or networks) were
-    drawn and ``neuron_evaluations`` what that cost.
+    drawn and ``neuron_evaluations`` what that cost (each distinct input point once per unit).
+    ``rounding_error`` (same shape) bounds the floating-point rounding of the mean, to be added to
+    the statistical error: 0 in float64 (``dtype``), measured and propagated on the float32 path
+    (see :func:`monte_carlo`).
     """
 
     mean: np.ndarray
@@ -132,14 +221,17 @@ class MonteCarloEstimate:
     batches: int
     seed: Any = None
     extra: dict = field(default_factory=dict)
+    rounding_error: Any = 0.0
+    dtype: str = "float64"
 
     def z(self, exact) -> np.ndarray:
-        """z-scores (mean - exact) / stderr."""
-        return (self.mean - np.asarray(exact)) / self.stderr
+        """z-scores (mean - exact) / (stderr + rounding_error) (the rounding error is 0 in float64)."""
+        return (self.mean - np.asarray(exact)) / (self.stderr + self.rounding_error)
 
     def __repr__(self):
+        rounding = f", rounding_error={self.rounding_error}" if self.dtype != "float64" else ""
         return (f"MonteCarloEstimate(method={self.method!r}, samples={self.samples}, n={self.n}, "
-                f"connected={self.connected}, mean={self.mean}, stderr={self.stderr})")
+                f"connected={self.connected}, mean={self.mean}, stderr={self.stderr}{rounding})")
 
 
 def monte_carlo(
@@ -155,6 +247,8 @@ def monte_carlo(
     client=None,
     progress: bool | float = False,
     backend: "ArrayBackend | str | None" = None,
+    dtype: str = "float64",
+    fused: bool = False,
     **values,
 ) -> MonteCarloEstimate:
     r"""Estimate :math:`G^{(n)}` (or :math:`G^{(n)}_c`) of ``net`` at point sets ``X`` (shape (..., n, d)).
@@ -167,6 +261,15 @@ def monte_carlo(
     (a ``dask.distributed.Client`` or a scheduler address) runs the chunks as
     Dask tasks; ``progress=True`` shows a tqdm bar (a number: only after that many seconds);
     ``backend`` is the array backend of the draws (default numpy, see :mod:`nnsym.sampling.backends`).
+    ``dtype="float32"`` (opt-in) evaluates the neurons and the products over the points in single
+    precision (several times faster for cos or exp) from the same float64 draws, and sums them in
+    float64; its rounding error is stated in ``rounding_error``: the first
+    :data:`ROUNDING_PILOT` draws of every block are evaluated in float64 as well, twice the mean
+    absolute difference of every subset product bounds the error of that moment, and
+    :func:`~nnsym.sampling.moments.moment_error_bound` carries it through the estimator. Add it to
+    ``stderr`` (``z`` does). ``fused=True`` (opt-in, needs numba: ``pip install 'nnsym[numba]'``)
+    runs the neuron estimator's neuron values and subset sums in one compiled loop
+    (:mod:`nnsym.sampling.fused`): the same draws, the numbers of the numpy path to rounding.
     Hyper-parameter values by name; a keyword that is neither an option nor a hyper-parameter of
     ``net`` raises ``TypeError``.
 
@@ -184,13 +287,14 @@ def monte_carlo(
         raise TypeError(f"monte_carlo needs an nnsym.Network, got {type(net).__name__}")
     return monte_carlo_bound(net, n, X, net.bind(values, "monte_carlo", _MC_OPTIONS), connected=connected,
                              samples=samples, seed=seed, method=method, batches=batches, chunk_size=chunk_size,
-                             client=client, progress=progress, backend=backend)
+                             client=client, progress=progress, backend=backend, dtype=dtype, fused=fused)
 
 
 def monte_carlo_bound(net: Network, n: int, X, bindings: Bindings, connected: bool = False, samples: int = 10**6,
                       seed: int | None = 0, method: str = "auto", batches: int = 32, chunk_size: int | None = None,
                       client=None, progress: bool | float = False,
-                      backend: "ArrayBackend | str | None" = None) -> MonteCarloEstimate:
+                      backend: "ArrayBackend | str | None" = None, dtype: str = "float64",
+                      fused: bool = False) -> MonteCarloEstimate:
     r""":func:`monte_carlo` with the hyper-parameter values already checked once
     (``bindings = net.bind(values, ...)``, a :class:`~nnsym.numeric.bindings.Bindings`), as
     :func:`~nnsym.validate` passes them along; the estimate of
@@ -207,6 +311,7 @@ def monte_carlo_bound(net: Network, n: int, X, bindings: Bindings, connected: bo
     if not isinstance(connected, (bool, np.bool_)):
         raise TypeError(f"monte_carlo: connected must be True or False, got {connected!r}")
     progress = check_progress(progress, "monte_carlo")
+    dtype = _check_dtype(dtype)
     X = as_points(X)
     if X.ndim < 2 or X.shape[-2] != n:
         raise ValueError(f"points must have shape (..., {n}, d) for a {n}-point function, got {X.shape}")
@@ -235,6 +340,7 @@ def monte_carlo_bound(net: Network, n: int, X, bindings: Bindings, connected: bo
                              f"last axis {X.shape[-1]}")
         values = values.with_values(**{net.dim.name: X.shape[-1]})
     backend = get_backend(backend)
+    _check_fused(fused, method, dtype, backend)
 
     probe = network_sampler(net, values, X.shape[-1], backend)  # validates values early
     N = probe.width
@@ -246,12 +352,14 @@ def monte_carlo_bound(net: Network, n: int, X, bindings: Bindings, connected: bo
     else:
         root = np.random.SeedSequence(seed)
     seeds = root.spawn(len(block_sizes))
-    work = BlockWork(net, n, Xf, dict(values), method, block_sizes, seeds, backend, sampler=probe)
+    work = BlockWork(net, n, Xf, dict(values), method, block_sizes, seeds, backend, dtype, bool(fused),
+                     sampler=probe)
+    distinct = len(work.distinct_points()[0])
 
     nb = work.blocks
     per_chunk = nb if chunk_size is None else max(1, int(chunk_size) // max(1, block_sizes[0]))
     chunks = chunks_of(nb, per_chunk)
-    sums = np.empty((nb, (1 << n) + 2, P))
+    sums = np.empty((nb, work.rows, P))
     executor = executor_for(client)
     if client is not None:
         parts = executor.map_blocks(work, chunks, progress)
@@ -266,25 +374,30 @@ def monte_carlo_bound(net: Network, n: int, X, bindings: Bindings, connected: bo
         sums[s:e] = part
 
     sq_sum, sq_max = sums[:, 1 << n].sum(axis=0), sums[:, (1 << n) + 1].max(axis=0)
+    rounding = sums[:, (1 << n) + 2:].sum(axis=0) if dtype == "float32" else None
     sums = sums[:, : 1 << n]
+    odd = [mask for mask in range(1 << n) if bin(mask).count("1") % 2]
     if net.is_z2_symmetric:  # odd moments are exactly 0 (known without integrating): use the exact value
-        odd = [mask for mask in range(1 << n) if bin(mask).count("1") % 2]
         sums[:, odd, :] = 0.0
     bias_moments = [1.0] + [
         (numeric_value(net.bias.law.moment(k), values, "bias moment") if net.bias is not None else 0.0)
         for k in range(1, n + 1)
     ]
-    # jackknife over equal batches of whole blocks
+    # jackknife over equal batches of whole blocks: the estimate and the delete-one-batch replicas
+    # in one pass over the set partitions (replica axis in front of the point sets)
     per_batch = nb // batches
     batch_sums = sums.reshape(batches, per_batch, 1 << n, P).sum(axis=1)
     total = batch_sums.sum(axis=0)
-    est = estimate_from_moments(total / total[0], n, connected, method, N, bias_moments)
-    jk = np.array([
-        estimate_from_moments((total - batch_sums[b]) / (total[0] - batch_sums[b][0]), n, connected, method, N,
-                              bias_moments)
-        for b in range(batches)
-    ])
+    est, jk = jackknife_replicas(total, batch_sums, n, connected, method, N, bias_moments)
     stderr = np.sqrt((batches - 1) / batches * np.sum((jk - jk.mean(axis=0)) ** 2, axis=0))
+    rounding_error = np.zeros(P)
+    if rounding is not None:  # twice the pilot's mean |float32 - float64| per subset moment, carried through
+        err = 2.0 * rounding / rounding[0]
+        err[0] = 0.0
+        if net.is_z2_symmetric:
+            err[odd] = 0.0
+        rounding_error = np.broadcast_to(
+            moment_error_bound(total / total[0], err, n, connected, method, N, bias_moments), (P,))
     est = np.broadcast_to(est, (P,))
     stderr = np.broadcast_to(stderr, (P,))
     if net.is_z2_symmetric and n % 2:  # the estimate is exactly 0: nothing to trust
@@ -300,7 +413,7 @@ def monte_carlo_bound(net: Network, n: int, X, bindings: Bindings, connected: bo
         stderr=np.array(stderr).reshape(batch_shape),
         method=method,
         samples=samples,
-        neuron_evaluations=samples * P * n * (N if method == "network" else 1),
+        neuron_evaluations=samples * distinct * (N if method == "network" else 1),
         n=n,
         connected=connected,
         batches=batches,
@@ -308,10 +421,58 @@ def monte_carlo_bound(net: Network, n: int, X, bindings: Bindings, connected: bo
         extra={"max_draw_share": trust["max_draw_share"].reshape(batch_shape),
                "second_moment_ratio": (None if trust["second_moment_ratio"] is None
                                        else trust["second_moment_ratio"].reshape(batch_shape))},
+        rounding_error=np.array(rounding_error).reshape(batch_shape),
+        dtype=dtype,
     )
 
 
-_MC_OPTIONS = ("connected", "samples", "seed", "method", "batches", "chunk_size", "client", "progress", "backend")
+def jackknife_replicas(total: np.ndarray, batch_sums: np.ndarray, n: int, connected: bool, method: str, N: int,
+                       bias_moments) -> tuple:
+    r"""The estimate and its delete-one-batch jackknife replicas from the subset sums ``total``
+    (2^n, P) and ``batch_sums`` (batches, 2^n, P), in one pass over the set partitions: the moments
+    :math:`\hat m_B = \Sigma_B/\Sigma_\emptyset` of all replicas are stacked along an axis in front
+    of the point sets. Returns ``(estimate (P,), replicas (batches, P))``, the numbers of one
+    :func:`~nnsym.sampling.moments.estimate_from_moments` call per replica."""
+    batches = len(batch_sums)
+    P = total.shape[-1]
+    moments = np.empty((1 << n, 1 + batches, P))
+    moments[:, 0] = total / total[0]
+    kept = total - batch_sums  # (batches, 2^n, P)
+    moments[:, 1:] = np.moveaxis(kept / (total[0] - batch_sums[:, 0])[:, None, :], 0, 1)
+    out = np.broadcast_to(estimate_from_moments(moments, n, connected, method, N, bias_moments), (1 + batches, P))
+    return out[0], out[1:]
+
+
+_MC_OPTIONS = ("connected", "samples", "seed", "method", "batches", "chunk_size", "client", "progress", "backend",
+               "dtype", "fused")
+
+
+def _check_fused(fused, method: str, dtype: str, backend) -> None:
+    """``fused=True`` runs the numba loop: the neuron estimator, float64 and numpy draws only."""
+    if not isinstance(fused, (bool, np.bool_)):
+        raise TypeError(f"monte_carlo: fused must be True or False, got {fused!r}")
+    if not fused:
+        return
+    if method != "neuron":
+        raise ValueError("monte_carlo: fused=True runs the neuron estimator only (i.i.d. neurons); "
+                         f"this estimate uses method={method!r}")
+    if dtype != "float64" or backend.name != "numpy":
+        raise ValueError(f"monte_carlo: fused=True computes in float64 on numpy draws, not dtype={dtype!r} "
+                         f"with the {backend.name!r} backend")
+    if not numba_available():
+        raise FusedUnavailable("monte_carlo: fused=True needs numba: pip install 'nnsym[numba]' (or pip install "
+                               "numba)")
+
+
+def _check_dtype(dtype) -> str:
+    """The evaluation precision: ``"float64"`` (default) or ``"float32"`` (numpy types accepted)."""
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = None
+    if name not in ("float64", "float32"):
+        raise ValueError(f"monte_carlo: dtype must be 'float64' or 'float32', got {dtype!r}")
+    return name
 
 
 def _count(v, name: str, least: int, note: str = "") -> int:

@@ -65,15 +65,32 @@ class NetworkSampler:
             return draw(rng, batch + (self.dim,)).reshape(batch + (1, self.dim))
         return draw(rng, batch).reshape(batch + (1,))
 
-    def neuron_values(self, rng, S: int, points: np.ndarray) -> np.ndarray:
-        r"""``S`` single-neuron draws of :math:`a\,h(x_m)` at ``points`` (shape (M, d)): (S, M)."""
+    def draw_neurons(self, rng, S: int) -> tuple:
+        r"""Parameters of ``S`` single neurons: ``(a, theta)``, the readouts (S, 1) and the neuron's
+        parameters in kernel order (scalars (S, 1), vectors (S, 1, d)), in the generator's order."""
         a = self.draw(self.net.readout, rng, (S,))
-        theta = [self.draw(p, rng, (S,)) for p in self.params]
-        with np.errstate(over="ignore", invalid="ignore"):
-            return a * self.neuron_kernel(*theta, self._point_arg(points), *self.hyper_values)
+        return a, [self.draw(p, rng, (S,)) for p in self.params]
 
-    def field_values(self, rng, S: int, points: np.ndarray) -> np.ndarray:
-        r"""``S`` whole-network draws of :math:`\phi(x_m)`: (S, M)."""
+    def neurons_at(self, drawn: tuple, points, dtype=None):
+        r""":math:`a\,h(x_m)` of the neurons ``drawn`` (:meth:`draw_neurons`) at ``points`` (M, d): (S, M).
+
+        ``dtype``: the floating type of the evaluation (default float64; ``"float32"`` rounds the
+        drawn parameters and the points to single precision first)."""
+        a, theta = drawn
+        if dtype is not None:
+            a, theta = a.astype(dtype), [t.astype(dtype) for t in theta]
+        with np.errstate(over="ignore", invalid="ignore"):
+            h = self._kernel(theta, self._cast_points(points, dtype), dtype)
+            return a * h
+
+    def neuron_values(self, rng, S: int, points: np.ndarray, dtype=None) -> np.ndarray:
+        r"""``S`` single-neuron draws of :math:`a\,h(x_m)` at ``points`` (shape (M, d)): (S, M)."""
+        return self.neurons_at(self.draw_neurons(rng, S), points, dtype)
+
+    def draw_networks(self, rng, S: int) -> tuple:
+        r"""Parameters of ``S`` whole networks: ``(a, theta, bias)``, the readouts (S, N, 1), the
+        neurons' parameters ((S, 1, ...) when shared, (S, N, ...) otherwise) and the output biases
+        (S, 1) (``None`` without a bias), in the generator's order."""
         N = self.width
         xp = self.backend.xp
         a = self.draw(self.net.readout, rng, (S, N)) if self.net.readout not in self.net.shared else \
@@ -81,13 +98,37 @@ class NetworkSampler:
         theta = []
         for p in self.params:
             theta.append(self.draw(p, rng, (S, 1)) if p in self.net.shared else self.draw(p, rng, (S, N)))
+        bias = None if self.net.bias is None else self.backend.freeze(self.net.bias.law, self.values)(rng, (S, 1))
+        return a, theta, bias
+
+    def fields_at(self, drawn: tuple, points, dtype=None):
+        r""":math:`\phi(x_m) = \sum_i a_i h_i(x_m) (+ b_{\rm out})` of the networks ``drawn``
+        (:meth:`draw_networks`) at ``points`` (M, d): (S, M); ``dtype`` as in :meth:`neurons_at`."""
+        a, theta, bias = drawn
+        if dtype is not None:
+            a, theta = a.astype(dtype), [t.astype(dtype) for t in theta]
+            bias = None if bias is None else bias.astype(dtype)
+        S, N = a.shape[0], self.width
+        xp = self.backend.xp
         with np.errstate(over="ignore", invalid="ignore"):
-            h = xp.broadcast_to(self.neuron_kernel(*theta, self._point_arg(points), *self.hyper_values),
-                                (S, N, len(points)))
+            h = xp.broadcast_to(self._kernel(theta, self._cast_points(points, dtype), dtype), (S, N, len(points)))
             phi = xp.einsum("sn,snm->sm", xp.broadcast_to(a[..., 0], (S, N)), h)
-        if self.net.bias is not None:
-            phi = phi + self.backend.freeze(self.net.bias.law, self.values)(rng, (S, 1))
+        if bias is not None:
+            phi = phi + bias
         return phi
+
+    def field_values(self, rng, S: int, points: np.ndarray, dtype=None) -> np.ndarray:
+        r"""``S`` whole-network draws of :math:`\phi(x_m)`: (S, M)."""
+        return self.fields_at(self.draw_networks(rng, S), points, dtype)
+
+    def _kernel(self, theta, points, dtype):
+        h = self.neuron_kernel(*theta, self._point_arg(points), *self.hyper_values)
+        if dtype is not None and getattr(h, "dtype", None) != dtype:  # e.g. a float64 constant in the kernel
+            h = self.backend.xp.asarray(h, dtype=dtype)
+        return h
+
+    def _cast_points(self, points, dtype):
+        return points if dtype is None else self.backend.xp.asarray(points, dtype=dtype)
 
     def _point_arg(self, points):
         return points[:, 0] if isinstance(self.net.input, ScalarPoint) else points
