@@ -21,6 +21,7 @@ from sympy.printing.numpy import SciPyPrinter
 
 from ..core.vectors import ScalarPoint, VectorSymbol
 from ..engine.expectation import DivergentExpectation, Expectation, split_domain
+from ..engine.gaussian import Correlation
 from ..errors import NumericWarning
 from .bindings import Bindings, as_value, as_values, check_values  # noqa: F401 -- re-exported
 
@@ -127,10 +128,17 @@ class _Printer(SciPyPrinter):
         return "_nn_correlation(%s, %s, %s)" % (k12, k11, k22)
 
     def _print_acos(self, e):
-        return "numpy.arccos(_nn_clip1(%s))" % self._print(e.args[0])
+        return "numpy.arccos(%s)" % self._clipped(e.args[0])
 
     def _print_asin(self, e):
-        return "numpy.arcsin(_nn_clip1(%s))" % self._print(e.args[0])
+        return "numpy.arcsin(%s)" % self._clipped(e.args[0])
+
+    def _clipped(self, arg) -> str:
+        """The argument of arccos/arcsin, forgiving |x| = 1 + rounding; a ``Correlation`` (or minus one)
+        is clipped to [-1, 1] already."""
+        if isinstance(arg, Correlation) or (arg.could_extract_minus_sign() and isinstance(-arg, Correlation)):
+            return self._print(arg)
+        return "_nn_clip1(%s)" % self._print(arg)
 
     def _print_ScalarProduct(self, e):
         u, v = e.args
