@@ -56,11 +56,6 @@ from ..sampling.sampler import NetworkSampler
 __all__ = ["DeepKernel", "deep_kernels", "ntk", "empirical_ntk", "ntk_predict", "gp_posterior", "sample_deep_mlp"]
 
 
-def _compile(args, expr):
-    """A kernel of the layer map (:func:`~nnsym.numeric.kernels.compile_kernel`)."""
-    return compile_kernel(args, expr)
-
-
 class _LayerMoments:
     r"""The two Gaussian pair moments one hidden layer's activation :math:`f` feeds the recursions:
     :math:`P = E[f(u)f(v)]` and :math:`P' = E[f'(u)f'(v)]`,
@@ -404,7 +399,7 @@ class DeepKernel:
         if self._steps is None:
             hyper = [s for s in self._value_symbols() if s != self.dim]
             xy, n0 = sp.symbols("xy n0", real=True)
-            self._steps = (hyper, _compile([xy, n0] + hyper, self.spec.input_kernel(xy, n0)), {},
+            self._steps = (hyper, compile_kernel([xy, n0] + hyper, self.spec.input_kernel(xy, n0)), {},
                            self._value_symbols())
         return self._steps
 
@@ -463,7 +458,7 @@ class DeepKernel:
             expr = spec.kernel_step(l, P)
         key = (tuple(args), expr)
         if key not in cache:
-            cache[key] = _compile(args + hyper, expr)
+            cache[key] = compile_kernel(args + hyper, expr)
         cache[(l, kind)] = cache[key]
         return cache[key]
 
@@ -562,8 +557,7 @@ class DeepKernel:
                 raise FloatingPointError(f"DeepKernel: {int(np.sum(~np.isfinite(val)))} of {val.size} values of the "
                                          f"{name.upper()} are inf or nan (overflow at these points)")
             if len(runs) > 1:
-                err = float(np.max(np.abs(val - runs[1][name]))) if val.size else 0.0
-                err = max(err, 1e-12 * float(np.max(np.abs(val)))) if val.size else 0.0
+                err = _rule_difference(val, runs[1][name])
                 warnings.warn(NumericWarning(
                     f"DeepKernel: the {name.upper()} {what} of {self._activation_text} by numerical quadrature "
                     f"(Gauss-Legendre panels, {PANEL_NODES} against {PANEL_NODES_CHECK} nodes each; estimated "
@@ -579,9 +573,7 @@ class DeepKernel:
         runs = self._pairs(X, values, which, quadrature=True)
         name = "ntk" if ntk else "nngp"
         out = runs[0][name]
-        err = float(np.max(np.abs(out - runs[1][name]))) if out.size else 0.0
-        err = max(err, 1e-12 * float(np.max(np.abs(out))) if out.size else 0.0)
-        return (out, err) if with_error else out
+        return (out, _rule_difference(out, runs[1][name])) if with_error else out
 
     def evaluate_nngp(self, X, **values) -> np.ndarray:
         r""":math:`K^{(L+1)}` at point pairs ``X`` of shape (..., 2, d), by the layer map in numpy
@@ -721,6 +713,14 @@ class DeepKernel:
                     if sym:
                         out[j, i] = val
         return K, T
+
+
+def _rule_difference(value, check) -> float:
+    """The stated error of a quadrature result: its largest difference from the check rule's, at least
+    1e-12 relative (0 for no values)."""
+    if not value.size:
+        return 0.0
+    return max(float(np.max(np.abs(value - check))), 1e-12 * float(np.max(np.abs(value))))
 
 
 class _ClosedLayer:

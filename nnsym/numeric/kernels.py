@@ -26,11 +26,14 @@ from ..errors import NumericWarning
 from .bindings import Bindings, as_value, as_values, check_values  # noqa: F401 -- re-exported
 
 __all__ = ["compile_kernel", "straight_line_kernel", "straight_line_code", "tree_size_exceeds", "python_source",
-           "evaluate", "evaluation_plan", "EvaluationPlan", "QUADRATURE_CHUNK_VALUES", "NumericWarning",
-           "check_values", "as_value", "as_values", "as_points"]
+           "evaluate", "evaluation_plan", "EvaluationPlan", "QUADRATURE_CHUNK_VALUES", "HELPER_ROUNDING",
+           "NumericWarning", "check_values", "as_value", "as_values", "as_points"]
 
 
-_ROUNDING = 1e-10
+HELPER_ROUNDING = 1e-10
+r"""How far past a boundary the kernels' helpers forgive a value as rounding: ``sqrt`` of
+:math:`x > -10^{-10}` is taken at 0, ``arcsin``/``arccos`` of :math:`|x| < 1 + 10^{-10}` at :math:`\pm 1`
+(the same in every array backend and in the fused Monte Carlo loop)."""
 
 
 # The helpers below run on whole arrays inside every compiled kernel (the deep kernels' layer map calls
@@ -41,7 +44,7 @@ def _nn_sqrt(x):
     x = np.asarray(x)
     if np.iscomplexobj(x) or x.size == 0 or x.min() >= 0:
         return np.sqrt(x)
-    return np.sqrt(np.where((x < 0) & (x > -_ROUNDING), 0.0, x))
+    return np.sqrt(np.where((x < 0) & (x > -HELPER_ROUNDING), 0.0, x))
 
 
 def _nn_correlation(k12, k11, k22):
@@ -65,7 +68,7 @@ def _nn_clip1(x):
     x = np.asarray(x)
     if np.iscomplexobj(x) or x.size == 0 or (x.max() <= 1 and x.min() >= -1):
         return x
-    return np.where((np.abs(x) > 1) & (np.abs(x) < 1 + _ROUNDING), np.sign(x), x)
+    return np.where((np.abs(x) > 1) & (np.abs(x) < 1 + HELPER_ROUNDING), np.sign(x), x)
 
 
 SMALL_DOT_DIM = 16
@@ -452,7 +455,7 @@ def _module_source(name, doc, printer, pnames, hyper, dsym, ones, code, result) 
     lines = ["import numpy", "import numpy as np", "import scipy", "import scipy.special", ""]
     for fn in _NAMESPACE.values():
         lines += [inspect.getsource(fn).rstrip(), ""]
-    lines.append(f"_ROUNDING = {_ROUNDING!r}")
+    lines.append(f"HELPER_ROUNDING = {HELPER_ROUNDING!r}")
     lines.append(f"SMALL_DOT_DIM = {SMALL_DOT_DIM!r}")
     lines.append("")
     lines.append("")

@@ -23,7 +23,7 @@ import sympy as sp
 from ..core.random import RandomVector
 from ..core.vectors import ScalarPoint
 from ..errors import FusedUnavailable
-from ..numeric.kernels import canonical_tree, numpy_printer
+from ..numeric.kernels import HELPER_ROUNDING, canonical_tree, numpy_printer
 
 __all__ = ["numba_available", "fused_block_sums"]
 
@@ -55,13 +55,15 @@ def _helpers(numba) -> dict:
             out += u[i] * v[i]
         return out
 
+    r = HELPER_ROUNDING  # the rounding the numpy helpers forgive
+
     @numba.njit(cache=False)
     def _nn_sqrt(x):
-        return np.sqrt(0.0 if -1e-12 < x < 0 else x)
+        return np.sqrt(0.0 if -r < x < 0 else x)
 
     @numba.njit(cache=False)
     def _nn_clip1(x):
-        return np.sign(x) if 1 < abs(x) < 1 + 1e-12 else x
+        return np.sign(x) if 1 < abs(x) < 1 + r else x
 
     return {"_nn_dot": _nn_dot, "_nn_sqrt": _nn_sqrt, "_nn_clip1": _nn_clip1}
 

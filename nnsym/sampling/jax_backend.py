@@ -71,13 +71,12 @@ import numpy as np
 import scipy
 import scipy.special  # noqa: F401
 
-from ..numeric.kernels import compile_kernel
+from ..numeric.kernels import HELPER_ROUNDING, compile_kernel
 from .backends import get_backend, register_backend
 
 __all__ = ["JaxBackend", "JaxGenerator", "JAX"]
 
 _JAX_STREAM = 0x6A6178  # "jax": the child stream of a block key that seeds the JAX key
-_ROUNDING = 1e-10  # the rounding nnsym's numpy helpers forgive (nnsym.numeric.kernels)
 
 
 # ----------------------------------------------------------------------------- random numbers
@@ -184,7 +183,7 @@ def _nn_sqrt(x):
     x = jnp.asarray(x)
     if jnp.iscomplexobj(x):
         return jnp.sqrt(x)
-    return jnp.sqrt(jnp.where((x < 0) & (x > -_ROUNDING), 0.0, x))
+    return jnp.sqrt(jnp.where((x < 0) & (x > -HELPER_ROUNDING), 0.0, x))
 
 
 def _nn_correlation(k12, k11, k22):
@@ -200,7 +199,7 @@ def _nn_clip1(x):
     x = jnp.asarray(x)
     if jnp.iscomplexobj(x):
         return x
-    return jnp.where((jnp.abs(x) > 1) & (jnp.abs(x) < 1 + _ROUNDING), jnp.sign(x), x)
+    return jnp.where((jnp.abs(x) > 1) & (jnp.abs(x) < 1 + HELPER_ROUNDING), jnp.sign(x), x)
 
 
 def _nn_dot(u, v):

@@ -176,4 +176,3 @@ def estimate_from_moments(m: np.ndarray, n: int, connected: bool, method: str, N
         return np.prod([m_of(B) for B in blocks], axis=0)
 
     return with_bias(range(n), lambda sub: width_sum_moment(sub, partition, N), lambda k: bias_moments[k])
-
