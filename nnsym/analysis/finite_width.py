@@ -372,9 +372,9 @@ class _Tables:
         P = len(self.pairs)
         combos = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(M + 3), 4)),
                              dtype=np.int64).reshape(-1, 4)
-        self.multisets = combos - np.arange(4)  # a <= b <= c <= d
-        order = self._rank(self.multisets)
-        self.multisets = self.multisets[np.argsort(order)]
+        multisets = combos - np.arange(4)  # a <= b <= c <= d
+        self.multisets = np.empty_like(multisets)
+        self.multisets[self._rank(multisets)] = multisets  # each at its rank (the ranks are 0 .. C(M+3, 4) - 1)
         pa = np.asarray(self.pairs)
         self.rank = np.empty((P, P), np.int32)
         step = max(1, 4_000_000 // max(P, 1))
