@@ -106,6 +106,25 @@ def test_values_are_checked_as_by_the_correlator():
         K.gram(X[:, 0], which="kernel", **VALUES)
 
 
+def test_points_of_the_wrong_shape_or_not_finite_are_refused():
+    K = ns.DeepKernel(sp.erf, 2, 2)
+    X = points(4, 3, 2)[:, 0]  # (3, 2)
+    with pytest.raises(ValueError, match=r"gram needs X \(M, d\) and X2 \(M2, d\) with the same d"):
+        K.gram(X, np.ones((3, 3)), **VALUES)
+    with pytest.raises(ValueError, match="gram needs X"):
+        K.gram(X[None], **VALUES)
+    with pytest.raises(ValueError, match=r"diagonal needs X of shape \(M, d\)"):
+        K.diagonal(X[0], **VALUES)
+    with pytest.raises(ValueError, match=r"shape \(\.\.\., 2, d\)"):
+        K.evaluate_nngp(np.ones((4, 3, 2)), **VALUES)
+    bad = X.copy()
+    bad[1, 0] = np.nan
+    for call in (lambda: K.gram(bad, **VALUES), lambda: K.gram(X, bad, **VALUES), lambda: K.diagonal(bad, **VALUES),
+                 lambda: K.evaluate_ntk(np.stack([bad, X], axis=-2), **VALUES)):
+        with pytest.raises(ValueError, match="inf or nan"):
+            call()
+
+
 # ----------------------------------------------------------------------------- 2. Gram matrices
 @pytest.mark.parametrize("name", ["relu", "erf", "mixed"])
 def test_gram_is_the_kernel_on_all_pairs(name):
